@@ -1,0 +1,77 @@
+// Shared benchmark harness (tinybench). A case records GPU work synchronously; each sample records
+// it inside tidy() and waits for the GPU, so a sample is the wall time of submit + execution.
+import { Bench } from 'tinybench';
+import { gpu, initGpu } from '../src/gpu/device.ts';
+import { tidy } from '../src/tensor.ts';
+
+export interface BenchCase {
+  /** Stable id, e.g. 'matmul_1024'. */
+  id: string;
+  /** Floating-point operations of one run (for GFLOP/s). */
+  flops?: number;
+  /** Bytes moved by one run (for GB/s). */
+  bytes?: number;
+  /** Records the work (synchronous; tensors made here are freed after each sample). */
+  run: () => unknown;
+  /** Work to wait on asynchronously instead of `run` (e.g. a peer library's own sync). */
+  runAsync?: () => Promise<unknown>;
+  setup?: () => void | Promise<void>;
+  teardown?: () => void | Promise<void>;
+}
+
+export interface BenchResult {
+  case: string;
+  median_ms: number;
+  /** Median absolute deviation, ms. */
+  mad_ms: number;
+  min_ms: number;
+  samples: number;
+  gflops?: number;
+  gbps?: number;
+  [extra: string]: unknown;
+}
+
+export interface BenchOptions {
+  /** Minimum sampling time per case, ms. */
+  timeMs?: number;
+  /** Minimum samples per case. */
+  iterations?: number;
+  json?: boolean;
+}
+
+export async function measure(c: BenchCase, opts: BenchOptions = {}): Promise<BenchResult> {
+  await initGpu();
+  await c.setup?.();
+  const fn = c.runAsync ?? (async () => {
+    tidy(c.run);
+    await gpu().recorder.sync();
+  });
+  const bench = new Bench({ time: opts.timeMs ?? 1000, iterations: opts.iterations ?? 5, warmupIterations: 2, warmupTime: 0, throws: true });
+  bench.add(c.id, fn);
+  await bench.run();
+  await c.teardown?.();
+  const task = bench.tasks[0]!;
+  const result = task.result as unknown as { latency: { p50: number; mad: number; min: number; samplesCount: number } };
+  const median = result.latency.p50;
+  const out: BenchResult = { case: c.id, median_ms: median, mad_ms: result.latency.mad, min_ms: result.latency.min, samples: result.latency.samplesCount };
+  if (c.flops) out.gflops = c.flops / (median * 1e6);
+  if (c.bytes) out.gbps = c.bytes / (median * 1e6);
+  return out;
+}
+
+export function formatResult(r: BenchResult): string {
+  const rate = [r.gflops !== undefined ? `${r.gflops.toFixed(2)} GFLOP/s` : '', r.gbps !== undefined ? `${r.gbps.toFixed(2)} GB/s` : ''].filter(Boolean).join('  ');
+  return `${r.case.padEnd(34)} median ${r.median_ms.toFixed(3).padStart(10)} ms  ±${r.mad_ms.toFixed(3)} (MAD, n=${r.samples})  ${rate}`;
+}
+
+/** Measures cases one after another, printing each result as it lands (a JSON line with --json). */
+export async function runCases(cases: readonly BenchCase[], opts: BenchOptions = {}): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  for (const c of cases) {
+    const r = await measure(c, opts);
+    results.push(r);
+    console.log(opts.json ? JSON.stringify(r) : formatResult(r));
+    gpu().pool.trim();
+  }
+  return results;
+}

@@ -1,0 +1,151 @@
+// Elementwise kernels (shaders/elementwise.wgsl): dispatch, cost, and the CPU reference.
+import { grid1d, launch, Uniforms } from '../src/gpu/kernel.ts';
+import { broadcastShapes, broadcastStrides, sizeOf, stridesOf, type Shape } from '../src/shape.ts';
+import { Tensor } from '../src/tensor.ts';
+
+export const UNARY_OPS = {
+  neg: 0, exp: 1, log: 2, sqrt: 3, relu: 4, pow: 5, clamp: 6, affine: 7, abs: 8, tanh: 9, sigmoid: 10, copy: 11, sign: 12,
+} as const;
+export type UnaryOp = keyof typeof UNARY_OPS;
+
+export const BINARY_OPS = {
+  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, gt: 7, relu_grad: 8, clamp_grad: 9,
+} as const;
+export type BinaryOp = keyof typeof BINARY_OPS;
+
+const WG = 256;
+const MAX_RANK = 8;
+
+/**
+ * Merges adjacent dimensions that every operand walks contiguously (or broadcasts along both), so the
+ * shader's index loop runs over as few dimensions as possible: [8,64,56,56] + [64,1,1] becomes
+ * [8,64,3136] with strides [0,1,0] for the bias.
+ */
+export function coalesce(shape: Shape, ...strides: number[][]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    const mergeable = last >= 0 && strides.every((s, k) => outStrides[k]![last] === s[d]! * size);
+    if (mergeable) {
+      outShape[last] = outShape[last]! * size;
+      strides.forEach((s, k) => (outStrides[k]![last] = s[d]!));
+    } else {
+      outShape.push(size);
+      strides.forEach((s, k) => outStrides[k]!.push(s[d]!));
+    }
+  }
+  if (outShape.length === 0) return { shape: [1], strides: strides.map(() => [0]) };
+  return { shape: outShape, strides: outStrides };
+}
+
+function checkRank(name: string, rank: number): void {
+  if (rank > MAX_RANK) throw new Error(`${name}: the strided kernel handles up to ${MAX_RANK} non-mergeable dimensions, got ${rank}`);
+}
+
+/** y = op(x); x is read through `xStrides` (element strides laid over outShape: permute, expand) when given. */
+export function runUnary(op: UnaryOp, x: Tensor, outShape: Shape = x.shape, s0 = 0, s1 = 0, xStrides?: number[]): Tensor {
+  const y = Tensor.empty(outShape, op);
+  const merged = coalesce(outShape, xStrides ?? stridesOf(outShape));
+  checkRank(op, merged.shape.length);
+  const contiguous = merged.shape.length === 1 && merged.strides[0]![0] === 1;
+  launch({
+    name: `unary.${op}`, shader: 'elementwise', entry: 'unary',
+    constants: { OP: UNARY_OPS[op], STRIDED: contiguous ? 0 : 1 },
+    uniforms: new Uniforms().u32(y.size, merged.shape.length).f32(s0, s1)
+      .u32x4(merged.shape, 2, 1).u32x4(merged.strides[0]!, 2).u32x4([], 2),
+    inputs: [x], outputs: [y],
+    workgroups: grid1d(Math.ceil(y.size / WG)),
+    flops: y.size, bytes: 8 * y.size,
+  });
+  return y;
+}
+
+/** c = op(a, b) with NumPy broadcasting. */
+export function runBinary(op: BinaryOp, a: Tensor, b: Tensor, s0 = 0, s1 = 0): Tensor {
+  const outShape = broadcastShapes(op, a.shape, b.shape);
+  const c = Tensor.empty(outShape, op);
+  const n = c.size;
+  const merged = coalesce(outShape, broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape));
+  checkRank(op, merged.shape.length);
+  const contiguous = merged.shape.length === 1 && merged.strides[0]![0] === 1 && merged.strides[1]![0] === 1;
+  launch({
+    name: `binary.${op}`, shader: 'elementwise', entry: 'binary',
+    constants: { OP: BINARY_OPS[op], STRIDED: contiguous ? 0 : 1 },
+    uniforms: new Uniforms().u32(n, merged.shape.length).f32(s0, s1)
+      .u32x4(merged.shape, 2, 1).u32x4(merged.strides[0]!, 2).u32x4(merged.strides[1]!, 2),
+    inputs: [a, b], outputs: [c],
+    workgroups: grid1d(Math.ceil(n / WG)),
+    flops: n, bytes: 4 * (a.size + b.size + n),
+  });
+  return c;
+}
+
+export function runFill(shape: Shape, value: number, op = 'fill'): Tensor {
+  const y = Tensor.empty(shape, op);
+  launch({
+    name: 'fill', shader: 'elementwise', entry: 'fill',
+    uniforms: new Uniforms().u32(y.size, 1).f32(value, 0).u32x4([], 2).u32x4([], 2).u32x4([], 2),
+    inputs: [], outputs: [y],
+    workgroups: grid1d(Math.ceil(y.size / WG)),
+    flops: 0, bytes: 4 * y.size,
+  });
+  return y;
+}
+
+// ---- CPU reference (float64) ---------------------------------------------------------------------
+
+export function unaryRef(op: UnaryOp, x: ArrayLike<number>, s0 = 0, s1 = 0): Float64Array {
+  const f = (v: number): number => {
+    switch (op) {
+      case 'neg': return -v;
+      case 'exp': return Math.exp(v);
+      case 'log': return Math.log(v);
+      case 'sqrt': return Math.sqrt(v);
+      case 'relu': return Math.max(v, 0);
+      case 'pow': return s0 === 0 ? 1 : Math.pow(v, s0);
+      case 'clamp': return Math.min(Math.max(v, s0), s1);
+      case 'affine': return s0 * v + s1;
+      case 'abs': return Math.abs(v);
+      case 'tanh': return Math.tanh(v);
+      case 'sigmoid': return 1 / (1 + Math.exp(-v));
+      case 'copy': return v;
+      case 'sign': return Math.sign(v);
+    }
+  };
+  return Float64Array.from(x, f);
+}
+
+export function binaryRef(op: BinaryOp, a: ArrayLike<number>, aShape: Shape, b: ArrayLike<number>, bShape: Shape, s0 = 0, s1 = 0): { data: Float64Array; shape: number[] } {
+  const shape = broadcastShapes(op, aShape, bShape);
+  const sa = broadcastStrides(aShape, shape);
+  const sb = broadcastStrides(bShape, shape);
+  const outStrides = stridesOf(shape);
+  const data = new Float64Array(sizeOf(shape));
+  for (let i = 0; i < data.length; i++) {
+    let ia = 0;
+    let ib = 0;
+    for (let d = 0; d < shape.length; d++) {
+      const c = Math.floor(i / outStrides[d]!) % shape[d]!;
+      ia += c * sa[d]!;
+      ib += c * sb[d]!;
+    }
+    const x = a[ia]!;
+    const y = b[ib]!;
+    switch (op) {
+      case 'add': data[i] = x + y; break;
+      case 'sub': data[i] = x - y; break;
+      case 'mul': data[i] = x * y; break;
+      case 'div': data[i] = x / y; break;
+      case 'maximum': data[i] = Math.max(x, y); break;
+      case 'minimum': data[i] = Math.min(x, y); break;
+      case 'eq': data[i] = x === y ? 1 : 0; break;
+      case 'gt': data[i] = x > y ? 1 : 0; break;
+      case 'relu_grad': data[i] = y > 0 ? x : 0; break;
+      case 'clamp_grad': data[i] = y >= s0 && y <= s1 ? x : 0; break;
+    }
+  }
+  return { data, shape };
+}

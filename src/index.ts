@@ -1,0 +1,12 @@
+// lowbit: the public API.
+export { initGpu as init, initGpu, gpu, GpuError, type Gpu } from './gpu/device.ts';
+export { Tensor, tidy, keep, dispose, DisposedError, LimitError, type DType } from './tensor.ts';
+export { ShapeError, type Shape } from './shape.ts';
+export { noGrad, isGradEnabled } from './autograd.ts';
+export { backward } from './backward.ts';
+export * from './ops/creation.ts';
+export * from './ops/elementwise.ts';
+export * from './ops/reduce.ts';
+export * from './ops/layout.ts';
+export * from './ops/matmul.ts';
+export * from './ops/softmax.ts';
