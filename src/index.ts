@@ -10,3 +10,5 @@ export * from './ops/reduce.ts';
 export * from './ops/layout.ts';
 export * from './ops/matmul.ts';
 export * from './ops/softmax.ts';
+export { Optimizer } from './optim/optimizer.ts';
+export { SGD, type SgdOptions } from './optim/sgd.ts';

@@ -80,6 +80,7 @@ export class Recorder {
   /** Records one dispatch. Binding 0 is the uniform block when given, storage buffers follow in order. */
   dispatch(pipeline: GPUComputePipeline, buffers: readonly BufferBinding[], uniform: ArrayBuffer | null, info: DispatchInfo): void {
     if (this.dispatchesSinceSubmit >= MAX_DISPATCHES_PER_SUBMIT || this.gpu.pool.pendingBytes >= MAX_PENDING_BYTES) this.flush();
+    this.lastKernel = `${info.name} ${info.shapes}`;
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
     if (uniform) entries.push({ binding: binding++, resource: this.uniformSlot(uniform) });
@@ -99,7 +100,6 @@ export class Recorder {
       this.pass.setBindGroup(0, bindGroup);
       this.pass.dispatchWorkgroups(info.workgroups[0], info.workgroups[1], info.workgroups[2]);
     }
-    this.lastKernel = `${info.name} ${info.shapes}`;
     this.dispatchesSinceSubmit++;
   }
 

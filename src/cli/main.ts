@@ -1,0 +1,31 @@
+// lowbit command line: `lowbit <command> [options]`. Each command lives in its own module.
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<void> }> }> = {
+  info: { summary: 'adapter, features, limits [--json] [--peaks]', load: () => import('./info.ts') },
+  bench: { summary: 'benchmarks: lowbit bench <suite|all> [--json]', load: () => import('./bench.ts') },
+  demo: { summary: 'the default run (npm run demo)', load: () => import('./demo.ts') },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: lowbit <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (!command || command === '--help' || command === '-h' || command === 'help') {
+  process.stdout.write(usage());
+  process.exit(command ? 0 : 1);
+}
+const entry = COMMANDS[command];
+if (!entry) {
+  process.stderr.write(`lowbit: unknown command '${command}'\n\n${usage()}`);
+  process.exit(2);
+}
+try {
+  await (await entry.load()).run(rest);
+  process.exit(0);
+} catch (error) {
+  const e = error as Error;
+  process.stderr.write(`lowbit ${command}: ${e.name === 'UsageError' ? '' : `${e.name}: `}${e.message}\n`);
+  if (process.env.LOWBIT_DEBUG) process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+}
