@@ -1,12 +1,22 @@
-// lowbit bench <suite|all> [--json]: runs the benchmark suites in bench/.
+// lowbit bench <suite|all> [--json] [--vs tfjs]: runs the benchmark suites in bench/, or compares
+// our kernels with tfjs-backend-webgpu's in the same run.
 import { parse, UsageError } from './args.ts';
 
 export const SUITES: Record<string, () => Promise<{ main: (opts: { json?: boolean }) => Promise<void> }>> = {
   matmul: () => import('../../bench/matmul.bench.ts'),
+  profiler: () => import('../../bench/profiler.bench.ts'),
 };
 
 export async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, true);
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, vs: { type: 'string' } }, true);
+  if (values.vs !== undefined) {
+    if (values.vs !== 'tfjs') throw new UsageError(`--vs: the only peer is 'tfjs', got '${values.vs}'`);
+    const { compareWithTfjs, PEER_PAIRS } = await import('../../bench/compare.ts');
+    const suites = positionals.length === 0 || positionals.includes('all') ? Object.keys(PEER_PAIRS) : positionals;
+    for (const s of suites) if (!PEER_PAIRS[s]) throw new UsageError(`no tfjs comparison for suite '${s}' (comparable: ${Object.keys(PEER_PAIRS).join(', ')})`);
+    await compareWithTfjs(suites, { json: values.json });
+    return;
+  }
   const names = positionals.length === 0 || positionals.includes('all') ? Object.keys(SUITES) : positionals;
   for (const name of names) {
     const suite = SUITES[name];

@@ -1,7 +1,10 @@
 // lowbit command line: `lowbit <command> [options]`. Each command lives in its own module.
+export {};
+
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<void> }> }> = {
   info: { summary: 'adapter, features, limits [--json] [--peaks]', load: () => import('./info.ts') },
   bench: { summary: 'benchmarks: lowbit bench <suite|all> [--json]', load: () => import('./bench.ts') },
+  profile: { summary: 'per-kernel GPU time of a train step: --preset NAME --steps N [--trace FILE] [--json]', load: () => import('./profile.ts') },
   demo: { summary: 'the default run (npm run demo)', load: () => import('./demo.ts') },
 };
 

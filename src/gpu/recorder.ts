@@ -22,6 +22,8 @@ export interface BufferBinding {
 
 /** Hooks the profiler installs (src/gpu/profiler.ts); absent, recording costs nothing extra. */
 export interface DispatchObserver {
+  /** True when the current submit can take no more dispatches. */
+  readonly full: boolean;
   timestampWrites(info: DispatchInfo): GPUComputePassTimestampWrites | undefined;
   beforeFinish(encoder: GPUCommandEncoder): void;
   afterSubmit(): void;
@@ -79,7 +81,7 @@ export class Recorder {
 
   /** Records one dispatch. Binding 0 is the uniform block when given, storage buffers follow in order. */
   dispatch(pipeline: GPUComputePipeline, buffers: readonly BufferBinding[], uniform: ArrayBuffer | null, info: DispatchInfo): void {
-    if (this.dispatchesSinceSubmit >= MAX_DISPATCHES_PER_SUBMIT || this.gpu.pool.pendingBytes >= MAX_PENDING_BYTES) this.flush();
+    if (this.dispatchesSinceSubmit >= MAX_DISPATCHES_PER_SUBMIT || this.gpu.pool.pendingBytes >= MAX_PENDING_BYTES || this.observer?.full) this.flush();
     this.lastKernel = `${info.name} ${info.shapes}`;
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;

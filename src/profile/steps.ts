@@ -1,0 +1,59 @@
+// Training steps the profiler and the train benchmarks run, by preset name. Each builds its model and
+// a fixed batch once; `step()` records one full forward + backward + optimizer update.
+import { backward } from '../backward.ts';
+import { fromArray, parameter, randn } from '../ops/creation.ts';
+import { add, relu } from '../ops/elementwise.ts';
+import { matmul } from '../ops/matmul.ts';
+import { crossEntropy } from '../ops/softmax.ts';
+import { SGD } from '../optim/sgd.ts';
+import { dispose, keep, tidy, type Tensor } from '../tensor.ts';
+
+export interface TrainStep {
+  description: string;
+  /** Images (samples) per step. */
+  batch: number;
+  /** Records one step; returns the loss (the caller disposes it). */
+  step(): Tensor;
+  dispose(): void;
+}
+
+export type StepBuilder = () => TrainStep;
+
+/** The foundation's MLP: 256 -> 512 -> 512 -> 10, batch 64, cross-entropy, SGD momentum. */
+function tinyMlp(): TrainStep {
+  const batch = 64;
+  const sizes = [256, 512, 512, 10];
+  const x = keep(randn([batch, sizes[0]!], { seed: 1 }));                        // [B, 256]
+  const labels = keep(fromArray(Int32Array.from({ length: batch }, (_, i) => i % 10), [batch]));
+  const params: Tensor[] = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    params.push(parameter(randn([sizes[l]!, sizes[l + 1]!], { seed: 10 + l, std: Math.sqrt(2 / sizes[l]!) }), `w${l}`));
+    params.push(parameter(fromArray(new Float32Array(sizes[l + 1]!), [sizes[l + 1]!]), `b${l}`));
+  }
+  const opt = new SGD(params, { lr: 0.01, momentum: 0.9 });
+  return {
+    description: 'MLP 256-512-512-10, batch 64',
+    batch,
+    step: () =>
+      tidy(() => {
+        let h = x;
+        for (let l = 0; l < params.length; l += 2) {
+          h = add(matmul(h, params[l]!), params[l + 1]!);
+          if (l + 2 < params.length) h = relu(h);
+        }
+        const loss = crossEntropy(h, labels);
+        backward(loss);
+        opt.step();
+        opt.zeroGrad();
+        return loss;
+      }),
+    dispose: () => {
+      opt.dispose();
+      dispose([x, labels, ...params]);
+    },
+  };
+}
+
+export const STEP_PRESETS: Record<string, StepBuilder> = {
+  tiny: tinyMlp,
+};
