@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { sgdRef } from '../kernels/sgd.ts';
 import { noGrad } from '../src/autograd.ts';
 import { backward } from '../src/backward.ts';
 import { gpu } from '../src/gpu/device.ts';
@@ -85,33 +84,6 @@ describe('lifetime', () => {
     x.dispose();
     expect(Array.from(await v.toArray())).toEqual([1, 2, 3, 4]);
     v.dispose();
-  });
-});
-
-describe('SGD', () => {
-  it('the fused kernel matches torch.optim.SGD rules (momentum, dampening, weight decay, Nesterov) over 3 steps', async () => {
-    for (const hyper of [
-      { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 5e-4, nesterov: false },
-      { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: true },
-      { lr: 0.2, momentum: 0.5, dampening: 0.3, weightDecay: 0, nesterov: false },
-      { lr: 0.3, momentum: 0, dampening: 0, weightDecay: 0.1, nesterov: false },
-    ]) {
-      const w0 = [0.5, -1, 2, 0.25, -0.75];
-      const w = parameter(fromArray(w0, [5]));
-      const opt = new SGD([w], hyper);
-      const ref = Float64Array.from(w0);
-      const buf = new Float64Array(5);
-      for (let step = 0; step < 3; step++) {
-        const grads = [0.1 * step + 0.3, -0.2, 0.05, 1, -step];
-        w.grad = keep(fromArray(grads, [5]));
-        opt.step();
-        opt.zeroGrad();
-        sgdRef(ref, grads, buf, hyper, step === 0);
-      }
-      expectClose(await w.toArray(), ref, { atol: 1e-6, rtol: 1e-6 }, JSON.stringify(hyper));
-      opt.dispose();
-      w.dispose();
-    }
   });
 });
 

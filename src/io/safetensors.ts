@@ -35,7 +35,7 @@ export function i8Tensor(data: Int8Array, shape: readonly number[]): SafeTensor 
 
 /** Encodes tensors (in key order) and metadata into one buffer. */
 export function encodeSafetensors(tensors: ReadonlyMap<string, SafeTensor> | Record<string, SafeTensor>, metadata?: Record<string, string>): Uint8Array {
-  const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  const entries: [string, SafeTensor][] = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, SafeTensor>);
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
@@ -64,7 +64,8 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, data);
+    if (typeof data === 'string') writeSync(fd, data);
+    else writeSync(fd, data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
