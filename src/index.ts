@@ -15,3 +15,7 @@ export { SGD, type SgdOptions } from './optim/sgd.ts';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.ts';
 export { learningRate, type Schedule, type ScheduleOptions } from './optim/schedule.ts';
 export { clipGradNorm } from './optim/clip.ts';
+export * from './ops/batchnorm.ts';
+export * from './ops/prelu.ts';
+export * from './ops/pool.ts';
+export * from './ops/dropout.ts';

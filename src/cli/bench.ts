@@ -4,6 +4,9 @@ import { parse, UsageError } from './args.ts';
 
 export const SUITES: Record<string, () => Promise<{ main: (opts: { json?: boolean }) => Promise<void> }>> = {
   matmul: () => import('../../bench/matmul.bench.ts'),
+  batchnorm: () => import('../../bench/batchnorm.bench.ts'),
+  elementwise: () => import('../../bench/elementwise.bench.ts'),
+  pool: () => import('../../bench/pool.bench.ts'),
   profiler: () => import('../../bench/profiler.bench.ts'),
 };
 

@@ -1,0 +1,261 @@
+// Batch normalization per channel over (N, H, W). The host views the input as [N, C, S] (S = H*W, or 1
+// for [N, C]); each kernel runs one workgroup per channel, which walks that channel's M = N*S values.
+//
+//   bn_stats           mean and biased variance (two passes: the variance sums (x - mean)^2, so no
+//                      E[x^2] - E[x]^2 cancellation in f32)
+//   bn_update_running  running = (1 - momentum) running + momentum batch (unbiased variance), in place
+//   bn_normalize       y = (x - mean) / sqrt(var + eps) * gamma + beta  (batch or running statistics)
+//   bn_backward        dgamma = sum(g xhat), dbeta = sum(g), and dx; in TRAINING mode mean and var are
+//                      functions of x:  dx = gamma / sqrt(var + eps) * (g - dbeta / M - xhat dgamma / M)
+//                      in eval mode they are constants:  dx = gamma / sqrt(var + eps) * g
+//
+// Each kernel but the running update has a `_vec4` twin, used when S % 4 == 0: it reads and writes
+// vec4s (the host passes S / 4 as S), which ran the backward 2x faster on lavapipe than scalar loads.
+
+override TRAINING: bool = true;
+
+const WG = 16u;   // small on purpose: see the note in kernels/batchnorm.ts
+
+struct Params {
+  N: u32,
+  C: u32,
+  S: u32,          // plane length in elements of the kernel's type (f32 or vec4)
+  M: f32,          // values per channel, N * H * W
+  eps: f32,
+  momentum: f32,
+  unbias: f32,     // M / (M - 1): biased to unbiased variance for the running estimate
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+var<workgroup> red: array<f32, WG>;
+
+fn channel_id(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.x + wid.y * nwg.x;
+}
+
+// Sum across the workgroup; every invocation gets the result. Called in uniform control flow.
+fn wg_sum(v: f32, lid: u32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s /= 2u) {
+    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
+    workgroupBarrier();
+  }
+  let out = red[0];
+  workgroupBarrier();
+  return out;
+}
+
+fn hsum(v: vec4<f32>) -> f32 {
+  return v.x + v.y + v.z + v.w;
+}
+
+// ---- the channel walk ----------------------------------------------------------------------------
+// Invocation lid visits the channel's flat indices k = lid, lid + WG, ... < N*S in memory order.
+// Element k sits at (k / S) * C*S + c*S + k % S; the offset is stepped, not recomputed, because
+// lavapipe has no vector integer division and a division per element costs more than the whole loop body.
+struct Walk {
+  k: u32,         // flat index within the channel
+  s: u32,         // k % S
+  at: u32,        // element offset in the tensor
+  step_s: u32,    // WG % S
+  step_at: u32,   // (WG / S) * C*S + WG % S
+}
+
+fn walk_start(c: u32, lid: u32) -> Walk {
+  let s = lid % p.S;
+  let plane = p.C * p.S;
+  return Walk(lid, s, (lid / p.S) * plane + c * p.S + s, WG % p.S, (WG / p.S) * plane + WG % p.S);
+}
+
+fn walk_next(w: ptr<function, Walk>) {
+  (*w).k += WG;
+  (*w).s += (*w).step_s;
+  (*w).at += (*w).step_at;
+  if ((*w).s >= p.S) {   // crossed into the next sample's plane
+    (*w).s -= p.S;
+    (*w).at += (p.C - 1u) * p.S;
+  }
+}
+
+fn walk_len() -> u32 {
+  return p.N * p.S;
+}
+
+// ---- per-channel coefficients, shared by the scalar and vec4 kernels --------------------------------
+fn inv_std(v: f32) -> f32 {
+  return 1.0 / sqrt(v + p.eps);
+}
+
+// dx = a g + b (x - mean) + d
+struct DxCoefficients { a: f32, b: f32, d: f32 }
+
+fn dx_coefficients(gamma: f32, istd: f32, dgamma: f32, dbeta: f32) -> DxCoefficients {
+  let a = gamma * istd;
+  if (!TRAINING) { return DxCoefficients(a, 0.0, 0.0); }
+  // -a * xhat * dgamma / M  with  xhat = (x - mean) * istd
+  return DxCoefficients(a, -a * istd * dgamma / p.M, -a * dbeta / p.M);
+}
+
+// ---- statistics ----------------------------------------------------------------------------------
+@group(0) @binding(1) var<storage, read> st_x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> st_mean: array<f32>;
+@group(0) @binding(3) var<storage, read_write> st_var: array<f32>;
+
+@compute @workgroup_size(WG)
+fn bn_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }   // uniform per workgroup
+  var sum = 0.0;
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) { sum += st_x[w.at]; }
+  let mean = wg_sum(sum, lid) / p.M;
+  var sq = 0.0;
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) {
+    let d = st_x[w.at] - mean;
+    sq += d * d;
+  }
+  let variance = wg_sum(sq, lid) / p.M;
+  if (lid == 0u) {
+    st_mean[c] = mean;
+    st_var[c] = variance;
+  }
+}
+
+@group(0) @binding(1) var<storage, read> st4_x: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn bn_stats_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }
+  var sum = vec4<f32>(0.0);
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) { sum += st4_x[w.at]; }
+  let mean = wg_sum(hsum(sum), lid) / p.M;
+  var sq = vec4<f32>(0.0);
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) {
+    let d = st4_x[w.at] - mean;
+    sq += d * d;
+  }
+  let variance = wg_sum(hsum(sq), lid) / p.M;
+  if (lid == 0u) {
+    st_mean[c] = mean;
+    st_var[c] = variance;
+  }
+}
+
+// ---- running statistics, one invocation per channel -----------------------------------------------
+@group(0) @binding(1) var<storage, read> ru_mean: array<f32>;
+@group(0) @binding(2) var<storage, read> ru_var: array<f32>;
+@group(0) @binding(3) var<storage, read_write> ru_running_mean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> ru_running_var: array<f32>;
+
+@compute @workgroup_size(WG)
+fn bn_update_running(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  if (c >= p.C) { return; }
+  let keep = 1.0 - p.momentum;
+  ru_running_mean[c] = keep * ru_running_mean[c] + p.momentum * ru_mean[c];
+  ru_running_var[c] = keep * ru_running_var[c] + p.momentum * ru_var[c] * p.unbias;
+}
+
+// ---- normalization -------------------------------------------------------------------------------
+// (x - mean) first: folding the mean into a shift (x * scale + shift) loses digits when |mean| >> std.
+@group(0) @binding(1) var<storage, read> nm_x: array<f32>;
+@group(0) @binding(2) var<storage, read> nm_mean: array<f32>;
+@group(0) @binding(3) var<storage, read> nm_var: array<f32>;
+@group(0) @binding(4) var<storage, read> nm_gamma: array<f32>;
+@group(0) @binding(5) var<storage, read> nm_beta: array<f32>;
+@group(0) @binding(6) var<storage, read_write> nm_y: array<f32>;
+
+@compute @workgroup_size(WG)
+fn bn_normalize(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }
+  let mean = nm_mean[c];
+  let scale = nm_gamma[c] * inv_std(nm_var[c]);
+  let beta = nm_beta[c];
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) { nm_y[w.at] = (nm_x[w.at] - mean) * scale + beta; }
+}
+
+@group(0) @binding(1) var<storage, read> nm4_x: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> nm4_y: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn bn_normalize_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }
+  let mean = nm_mean[c];
+  let scale = nm_gamma[c] * inv_std(nm_var[c]);
+  let beta = nm_beta[c];
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) { nm4_y[w.at] = (nm4_x[w.at] - mean) * scale + beta; }
+}
+
+// ---- backward: both reductions, then dx in a second walk over the same (cached) channel -----------
+@group(0) @binding(1) var<storage, read> bw_x: array<f32>;
+@group(0) @binding(2) var<storage, read> bw_g: array<f32>;
+@group(0) @binding(3) var<storage, read> bw_mean: array<f32>;
+@group(0) @binding(4) var<storage, read> bw_var: array<f32>;
+@group(0) @binding(5) var<storage, read> bw_gamma: array<f32>;
+@group(0) @binding(6) var<storage, read_write> bw_dx: array<f32>;
+@group(0) @binding(7) var<storage, read_write> bw_dgamma: array<f32>;
+@group(0) @binding(8) var<storage, read_write> bw_dbeta: array<f32>;
+
+@compute @workgroup_size(WG)
+fn bn_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }
+  let mean = bw_mean[c];
+  let istd = inv_std(bw_var[c]);
+  var sum_g = 0.0;
+  var sum_g_xhat = 0.0;
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) {
+    let g = bw_g[w.at];
+    sum_g += g;
+    sum_g_xhat += g * (bw_x[w.at] - mean) * istd;
+  }
+  let dbeta = wg_sum(sum_g, lid);
+  let dgamma = wg_sum(sum_g_xhat, lid);
+  if (lid == 0u) {
+    bw_dgamma[c] = dgamma;
+    bw_dbeta[c] = dbeta;
+  }
+  let k = dx_coefficients(bw_gamma[c], istd, dgamma, dbeta);
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) {
+    bw_dx[w.at] = k.a * bw_g[w.at] + k.b * (bw_x[w.at] - mean) + k.d;
+  }
+}
+
+@group(0) @binding(1) var<storage, read> bw4_x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bw4_g: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> bw4_dx: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn bn_backward_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }
+  let mean = bw_mean[c];
+  let istd = inv_std(bw_var[c]);
+  var sum_g = vec4<f32>(0.0);
+  var sum_g_xhat = vec4<f32>(0.0);
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) {
+    let g = bw4_g[w.at];
+    sum_g += g;
+    sum_g_xhat += g * (bw4_x[w.at] - mean) * istd;
+  }
+  let dbeta = wg_sum(hsum(sum_g), lid);
+  let dgamma = wg_sum(hsum(sum_g_xhat), lid);
+  if (lid == 0u) {
+    bw_dgamma[c] = dgamma;
+    bw_dbeta[c] = dbeta;
+  }
+  let k = dx_coefficients(bw_gamma[c], istd, dgamma, dbeta);
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) {
+    bw4_dx[w.at] = k.a * bw4_g[w.at] + k.b * (bw4_x[w.at] - mean) + k.d;
+  }
+}
