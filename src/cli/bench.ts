@@ -8,6 +8,8 @@ export const SUITES: Record<string, () => Promise<{ main: (opts: { json?: boolea
   elementwise: () => import('../../bench/elementwise.bench.ts'),
   pool: () => import('../../bench/pool.bench.ts'),
   profiler: () => import('../../bench/profiler.bench.ts'),
+  loader: () => import('../../bench/loader.bench.ts'),
+  conv: () => import('../../bench/conv.bench.ts'),
 };
 
 export async function run(argv: string[]): Promise<void> {
