@@ -1,4 +1,5 @@
 // Elementwise kernels (shaders/elementwise.wgsl): dispatch, cost, and the CPU reference.
+import { gpu } from '../src/gpu/device.ts';
 import { grid1d, launch, Uniforms } from '../src/gpu/kernel.ts';
 import { broadcastShapes, broadcastStrides, sizeOf, stridesOf, type Shape } from '../src/shape.ts';
 import { Tensor } from '../src/tensor.ts';
@@ -15,6 +16,16 @@ export type BinaryOp = keyof typeof BINARY_OPS;
 
 const WG = 256;
 const MAX_RANK = 8;
+/**
+ * Workgroups of a grid-stride launch (see shaders/elementwise.wgsl). On the CPU adapter (2 cores) 8-32
+ * looping workgroups measured 1.5-2.4x faster than one workgroup per 256 elements on [8,64,56,56]
+ * (bench/elementwise.bench.ts; add 21.2 -> 8.6-15.6 ms, noisy machine); a GPU wants them all.
+ * LOWBIT_EW_WORKGROUPS overrides, for re-measuring.
+ */
+export function elementwiseGrid(n: number): [number, number, number] {
+  const cap = Number(process.env.LOWBIT_EW_WORKGROUPS ?? (gpu().isCpuAdapter ? 32 : 4096));
+  return grid1d(Math.min(Math.ceil(n / WG), cap));
+}
 
 /**
  * Merges adjacent dimensions that every operand walks contiguously (or broadcasts along both), so the
@@ -57,7 +68,7 @@ export function runUnary(op: UnaryOp, x: Tensor, outShape: Shape = x.shape, s0 =
     uniforms: new Uniforms().u32(y.size, merged.shape.length).f32(s0, s1)
       .u32x4(merged.shape, 2, 1).u32x4(merged.strides[0]!, 2).u32x4([], 2),
     inputs: [x], outputs: [y],
-    workgroups: grid1d(Math.ceil(y.size / WG)),
+    workgroups: elementwiseGrid(y.size),
     flops: y.size, bytes: 8 * y.size,
   });
   return y;
@@ -77,7 +88,7 @@ export function runBinary(op: BinaryOp, a: Tensor, b: Tensor, s0 = 0, s1 = 0): T
     uniforms: new Uniforms().u32(n, merged.shape.length).f32(s0, s1)
       .u32x4(merged.shape, 2, 1).u32x4(merged.strides[0]!, 2).u32x4(merged.strides[1]!, 2),
     inputs: [a, b], outputs: [c],
-    workgroups: grid1d(Math.ceil(n / WG)),
+    workgroups: elementwiseGrid(n),
     flops: n, bytes: 4 * (a.size + b.size + n),
   });
   return c;
@@ -89,7 +100,7 @@ export function runFill(shape: Shape, value: number, op = 'fill'): Tensor {
     name: 'fill', shader: 'elementwise', entry: 'fill',
     uniforms: new Uniforms().u32(y.size, 1).f32(value, 0).u32x4([], 2).u32x4([], 2).u32x4([], 2),
     inputs: [], outputs: [y],
-    workgroups: grid1d(Math.ceil(y.size / WG)),
+    workgroups: elementwiseGrid(y.size),
     flops: 0, bytes: 4 * y.size,
   });
   return y;

@@ -9,7 +9,6 @@ import { sum } from '../src/ops/reduce.ts';
 import { crossEntropy } from '../src/ops/softmax.ts';
 import { SGD } from '../src/optim/sgd.ts';
 import { dispose, keep, tidy, type Tensor } from '../src/tensor.ts';
-import { expectClose } from './helpers.ts';
 
 describe('the tape', () => {
   it('a tensor used twice gets both contributions (diamond graph)', async () => {

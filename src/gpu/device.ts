@@ -62,6 +62,11 @@ export class Gpu {
     });
   }
 
+  /** A CPU implementation (lavapipe, SwiftShader): few cores, so kernels launch few, looping workgroups. */
+  get isCpuAdapter(): boolean {
+    return this.adapter.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(this.adapter.description);
+  }
+
   get limits(): GPUSupportedLimits {
     return this.device.limits;
   }

@@ -3,7 +3,7 @@ export type Schedule =
   | { kind: 'constant' }
   | { kind: 'cosine'; totalSteps: number; minLr?: number }
   | { kind: 'step'; every: number; gamma: number }
-  | { kind: 'multistep'; milestones: number[]; gamma: number };
+  | { kind: 'multistep'; milestones: readonly number[]; gamma: number };
 
 export interface ScheduleOptions {
   baseLr: number;
