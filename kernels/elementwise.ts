@@ -10,7 +10,7 @@ export const UNARY_OPS = {
 export type UnaryOp = keyof typeof UNARY_OPS;
 
 export const BINARY_OPS = {
-  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, gt: 7, relu_grad: 8, clamp_grad: 9,
+  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, gt: 7, relu_grad: 8, clamp_grad: 9, atan2: 10,
 } as const;
 export type BinaryOp = keyof typeof BINARY_OPS;
 
@@ -156,6 +156,7 @@ export function binaryRef(op: BinaryOp, a: ArrayLike<number>, aShape: Shape, b: 
       case 'gt': data[i] = x > y ? 1 : 0; break;
       case 'relu_grad': data[i] = y > 0 ? x : 0; break;
       case 'clamp_grad': data[i] = y >= s0 && y <= s1 ? x : 0; break;
+      case 'atan2': data[i] = Math.atan2(x, y); break;
     }
   }
   return { data, shape };

@@ -108,6 +108,7 @@ fn binary_op(a: f32, b: f32) -> f32 {
     case 7u: { return select(0.0, 1.0, a > b); }                      // gt
     case 8u: { return select(0.0, a, b > 0.0); }                      // relu_grad(g, x)
     case 9u: { return select(0.0, a, b >= p.s0 && b <= p.s1); }       // clamp_grad(g, x)
+    case 10u: { return atan2(a, b); }                                 // atan2(y, x)
     default: { return nan(); }
   }
 }

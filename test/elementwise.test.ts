@@ -131,3 +131,14 @@ describe('layout ops', () => {
     expect(coalesce([1, 1], [0, 0])).toEqual({ shape: [1], strides: [[0]] });
   });
 });
+
+describe('atan2', () => {
+  it('matches Math.atan2 in all four quadrants, with gradients to both arguments and broadcasting', () =>
+    checkOp({
+      label: 'atan2',
+      inputs: [{ shape: [3, 4], values: [1, -1, 0.5, -2, 0.3, 2, -0.7, 1.5, -0.2, 0.9, 1.1, -1.3] }, { shape: [4], values: [0.8, -0.6, -1.2, 0.4] }],
+      gpu: ([y, x]) => ops.atan2(y!, x!),
+      ref: ([y, x]) => binaryRef('atan2', y!, [3, 4], x!, [4]).data,
+      fwd: { atol: 2e-6, rtol: 1e-5 },
+    }));
+});

@@ -69,6 +69,20 @@ export function div(a: Tensor, b: Tensor | number): Tensor {
   });
 }
 
+/** atan2(y, x) elementwise with broadcasting; d/dy = x / r^2, d/dx = -y / r^2 (r^2 = x^2 + y^2). */
+export function atan2(y: Tensor, x: Tensor): Tensor {
+  checkFloat('atan2', y, x);
+  const out = runBinary('atan2', y, x);
+  return record(out, 'atan2', [y, x], (g) => {
+    const r2 = runBinary('add', runBinary('mul', x, x), runBinary('mul', y, y));
+    const gOverR2 = runBinary('div', g, r2);
+    return [
+      y.requiresGrad ? sumToOwned(runBinary('mul', gOverR2, x), y.shape) : null,
+      x.requiresGrad ? sumToOwned(runUnary('neg', runBinary('mul', gOverR2, y)), x.shape) : null,
+    ];
+  });
+}
+
 /** s*x + t. */
 export function affine(x: Tensor, s: number, t: number, op = 'affine'): Tensor {
   checkFloat(op, x);
