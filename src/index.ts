@@ -19,3 +19,4 @@ export * from './ops/batchnorm.ts';
 export * from './ops/prelu.ts';
 export * from './ops/pool.ts';
 export * from './ops/dropout.ts';
+export * from './ops/conv.ts';

@@ -1,0 +1,64 @@
+// conv2d GFLOP/s for forward, dx and dw on the ResNet18 shapes at batch 8 (FLOPs of each: 2*N*O*Ho*Wo*C*kh*kw).
+// Run: npx tsx bench/conv.bench.ts [--json] [--filter substring]  (or `lowbit bench conv [--json]`)
+import { pathToFileURL } from 'node:url';
+import { conv2dFlops, conv2dOutShape, planConv2d, runConv2d, runConv2dBackwardInput, runConv2dBackwardWeight, type Conv2dPlan } from '../kernels/conv2d.ts';
+import { randn } from '../src/ops/creation.ts';
+import { keep, type Tensor } from '../src/tensor.ts';
+import { runCases, type BenchCase, type BenchOptions } from './lib.ts';
+
+export interface ConvShape {
+  /** Case ids are conv_fwd_<id>, conv_dx_<id>, conv_dw_<id>. */
+  id: string;
+  x: [number, number, number, number];
+  w: [number, number, number, number];
+  stride: number;
+  padding: number;
+}
+
+export const CONV_SHAPES: ConvShape[] = [
+  { id: '56', x: [8, 64, 56, 56], w: [64, 64, 3, 3], stride: 1, padding: 1 },
+  // The stride-2 3x3 convs that start a stage and their 1x1 stride-2 shortcuts.
+  { id: '56_s2', x: [8, 64, 56, 56], w: [128, 64, 3, 3], stride: 2, padding: 1 },
+  { id: '28_s2', x: [8, 128, 28, 28], w: [256, 128, 3, 3], stride: 2, padding: 1 },
+  { id: '14_s2', x: [8, 256, 14, 14], w: [512, 256, 3, 3], stride: 2, padding: 1 },
+  { id: '56_1x1_s2', x: [8, 64, 56, 56], w: [128, 64, 1, 1], stride: 2, padding: 0 },
+  { id: '28_1x1_s2', x: [8, 128, 28, 28], w: [256, 128, 1, 1], stride: 2, padding: 0 },
+  { id: '14_1x1_s2', x: [8, 256, 14, 14], w: [512, 256, 1, 1], stride: 2, padding: 0 },
+  // The stride-1 3x3 convs inside the later stages.
+  { id: '28', x: [8, 128, 28, 28], w: [128, 128, 3, 3], stride: 1, padding: 1 },
+  { id: '14', x: [8, 256, 14, 14], w: [256, 256, 3, 3], stride: 1, padding: 1 },
+  { id: '7', x: [8, 512, 7, 7], w: [512, 512, 3, 3], stride: 1, padding: 1 },
+];
+
+export const planOf = (s: ConvShape): Conv2dPlan => planConv2d(s.x, s.w, null, { stride: s.stride, padding: s.padding });
+
+export function convCases(shapes = CONV_SHAPES): BenchCase[] {
+  return shapes.flatMap((s) => {
+    const plan = planOf(s);
+    let x: Tensor; // [N,C,H,W]
+    let w: Tensor; // [O,C,kh,kw]
+    let dy: Tensor; // [N,O,Ho,Wo]
+    const setup = (): void => {
+      x = keep(randn(s.x, { seed: 1 }));
+      w = keep(randn(s.w, { seed: 2, std: 0.05 }));
+      dy = keep(randn(conv2dOutShape(plan), { seed: 3 }));
+    };
+    const teardown = (): void => [x, w, dy].forEach((t) => t.dispose());
+    const flops = conv2dFlops(plan);
+    return [
+      { id: `conv_fwd_${s.id}`, flops, setup, teardown, run: () => runConv2d(x, w, null, plan) },
+      { id: `conv_dx_${s.id}`, flops, setup, teardown, run: () => runConv2dBackwardInput(dy, w, plan) },
+      { id: `conv_dw_${s.id}`, flops, setup, teardown, run: () => runConv2dBackwardWeight(dy, x, plan) },
+    ];
+  });
+}
+
+export async function main(opts: BenchOptions & { filter?: string } = {}): Promise<void> {
+  await runCases(convCases().filter((c) => !opts.filter || c.id.includes(opts.filter)), opts);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const at = process.argv.indexOf('--filter');
+  await main({ json: process.argv.includes('--json'), filter: at > 0 ? process.argv[at + 1] : undefined });
+  process.exit(0);
+}
