@@ -1,0 +1,117 @@
+// iresnet18, the ResNet of insightface's arcface_torch (recognition/arcface_torch/backbones/iresnet.py),
+// with the same module tree and parameter names, so its weights map one to one:
+//   conv1 3x3/1 -> bn1 -> prelu -> layer1..4 (IBasicBlock x2 each, stride 2 at each stage's first block)
+//   -> bn2 -> flatten -> dropout -> fc (C*h*w -> features) -> features (BatchNorm1d, weight frozen at 1)
+// Input [N, 3, H, W] with H, W divisible by 16 (112 -> 7x7 before the fc); width multiplies channels.
+import { add } from '../ops/elementwise.ts';
+import { ShapeError, fmt } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import { PReLU } from './activation.ts';
+import { Seeds } from './init.ts';
+import { Conv2d, Dropout, Flatten, Layer, Linear, Sequential } from './layers.ts';
+import { BatchNorm1d, BatchNorm2d } from './norm.ts';
+
+export interface IResNetOptions {
+  /** Channel multiplier: 1 gives 64/128/256/512 (tests use e.g. 0.125). */
+  width?: number;
+  /** Input height and width (default 112); each must be divisible by 16. */
+  inputSize?: number | [number, number];
+  /** Embedding size (default 512). */
+  numFeatures?: number;
+  /** Dropout before the fc (default 0, as arcface_torch). */
+  dropout?: number;
+  /** Blocks per stage (default [2, 2, 2, 2]: iresnet18). */
+  layers?: [number, number, number, number];
+  seed?: number;
+}
+
+/** conv3x3 (padding 1) or conv1x1 without bias, initialized as arcface_torch: normal(0, 0.1). */
+function conv(inC: number, outC: number, k: number, stride: number, seeds: Seeds): Conv2d {
+  return new Conv2d(inC, outC, k, { stride, padding: k === 3 ? 1 : 0, bias: false, seed: seeds.take(), weightStd: 0.1 });
+}
+
+/** BN -> conv3x3 -> BN -> PReLU -> conv3x3 (stride) -> BN, plus the (possibly downsampled) input. */
+export class IBasicBlock extends Layer {
+  readonly bn1: BatchNorm2d;
+  readonly conv1: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly prelu: PReLU;
+  readonly conv2: Conv2d;
+  readonly bn3: BatchNorm2d;
+  readonly downsample: Sequential | null;
+  constructor(inplanes: number, planes: number, stride: number, seeds: Seeds) {
+    super();
+    this.bn1 = this.module('bn1', new BatchNorm2d(inplanes));
+    this.conv1 = this.module('conv1', conv(inplanes, planes, 3, 1, seeds));
+    this.bn2 = this.module('bn2', new BatchNorm2d(planes));
+    this.prelu = this.module('prelu', new PReLU(planes));
+    this.conv2 = this.module('conv2', conv(planes, planes, 3, stride, seeds));
+    this.bn3 = this.module('bn3', new BatchNorm2d(planes));
+    this.downsample = stride !== 1 || inplanes !== planes
+      ? this.module('downsample', new Sequential(conv(inplanes, planes, 1, stride, seeds), new BatchNorm2d(planes)))
+      : null;
+  }
+  forward(x: Tensor): Tensor {
+    let out = this.bn1.forward(x);
+    out = this.conv1.forward(out);
+    out = this.bn2.forward(out);
+    out = this.prelu.forward(out);
+    out = this.conv2.forward(out);
+    out = this.bn3.forward(out);
+    const identity = this.downsample ? this.downsample.forward(x) : x;
+    return add(out, identity);
+  }
+}
+
+export class IResNet extends Layer {
+  readonly inputSize: [number, number];
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly prelu: PReLU;
+  readonly stages: Sequential[];
+  readonly bn2: BatchNorm2d;
+  readonly flatten = new Flatten();
+  readonly dropout: Dropout;
+  readonly fc: Linear;
+  readonly features: BatchNorm1d;
+
+  constructor({ width = 1, inputSize = 112, numFeatures = 512, dropout = 0, layers = [2, 2, 2, 2], seed = 0 }: IResNetOptions = {}) {
+    super();
+    const [h, w] = typeof inputSize === 'number' ? [inputSize, inputSize] : inputSize;
+    if (h % 16 !== 0 || w % 16 !== 0 || h <= 0 || w <= 0) throw new ShapeError(`iresnet: input size ${h}x${w} must be positive and divisible by 16`);
+    this.inputSize = [h, w];
+    const seeds = new Seeds(seed);
+    const planes = [64, 128, 256, 512].map((c) => Math.max(1, Math.round(c * width)));
+    this.conv1 = this.module('conv1', conv(3, planes[0]!, 3, 1, seeds));
+    this.bn1 = this.module('bn1', new BatchNorm2d(planes[0]!));
+    this.prelu = this.module('prelu', new PReLU(planes[0]!));
+    let inplanes = planes[0]!;
+    this.stages = planes.map((p, s) => {
+      const blocks: IBasicBlock[] = [];
+      for (let b = 0; b < layers[s]!; b++) {
+        blocks.push(new IBasicBlock(inplanes, p, b === 0 ? 2 : 1, seeds));
+        inplanes = p;
+      }
+      return this.module(`layer${s + 1}`, new Sequential(...blocks));
+    });
+    this.bn2 = this.module('bn2', new BatchNorm2d(inplanes));
+    this.dropout = this.module('dropout', new Dropout(dropout, seeds.take()));
+    this.fc = this.module('fc', new Linear(inplanes * (h / 16) * (w / 16), numFeatures, { seed: seeds.take() }));
+    this.features = this.module('features', new BatchNorm1d(numFeatures));
+    this.features.weight!.requiresGrad = false; // arcface_torch freezes the embedding BN's scale at 1
+  }
+
+  forward(x: Tensor): Tensor {
+    const [h, w] = this.inputSize;
+    if (x.shape.length !== 4 || x.shape[1] !== 3 || x.shape[2] !== h || x.shape[3] !== w) {
+      throw new ShapeError(`iresnet: expected input [N, 3, ${h}, ${w}], got ${fmt(x.shape)}`);
+    }
+    let y = this.prelu.forward(this.bn1.forward(this.conv1.forward(x))); // [N, 64w, h, w]
+    for (const stage of this.stages) y = stage.forward(y);                 // [N, 512w, h/16, w/16]
+    y = this.flatten.forward(this.bn2.forward(y));                         // [N, 512w*h*w/256]
+    y = this.fc.forward(this.dropout.forward(y));                          // [N, features]
+    return this.features.forward(y);
+  }
+}
+
+export const iresnet18 = (opts: IResNetOptions = {}): IResNet => new IResNet({ ...opts, layers: [2, 2, 2, 2] });
