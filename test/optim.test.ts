@@ -52,6 +52,24 @@ describe('SGD', () => {
   });
 });
 
+it('parameters with the same name keep separate state (every module names its parameter "weight")', async () => {
+  const a = parameter(fromArray([1, 1], [2]), 'weight');
+  const b = parameter(fromArray([1, 1], [2]), 'weight');
+  const opt = new SGD([a, b], { lr: 1, momentum: 0.5 });
+  for (let step = 0; step < 2; step++) {
+    a.grad = keep(fromArray([1, 1], [2]));
+    b.grad = keep(fromArray([-1, -1], [2]));
+    opt.step();
+    opt.zeroGrad();
+  }
+  // momentum buffers: a: 1 then 1.5 -> 1 - 1 - 1.5; b mirrors it
+  expect(Array.from(await a.toArray())).toEqual([-1.5, -1.5]);
+  expect(Array.from(await b.toArray())).toEqual([3.5, 3.5]);
+  expect(opt.state().size).toBe(2);
+  opt.dispose();
+  dispose([a, b]);
+});
+
 describe('Adam and AdamW', () => {
   for (const [name, Ctor, decoupled] of [['Adam', Adam, false], ['AdamW', AdamW, true]] as const) {
     it(`${name} matches the torch rules over 4 steps (bias correction, ${decoupled ? 'decoupled' : 'L2'} decay)`, async () => {

@@ -37,8 +37,10 @@ export abstract class Optimizer {
     }
   }
 
+  /** State is keyed by the parameter's position (as torch's optimizer state dict): names are not
+   *  unique (every module calls its parameter "weight"), positions in the parameter list are. */
   protected paramKey(index: number): string {
-    return this.params[index]!.name ?? String(index);
+    return String(index);
   }
 
   /** The state tensor `slot` of parameter `index`, created as zeros on first use. */
@@ -56,7 +58,7 @@ export abstract class Optimizer {
     return this.slots.has(`${this.paramKey(index)}.${slot}`);
   }
 
-  /** Every state tensor by "<param name>.<slot>" (for checkpoints). */
+  /** Every state tensor by "<param index>.<slot>" (for checkpoints). */
   state(): ReadonlyMap<string, Tensor> {
     return this.slots;
   }
