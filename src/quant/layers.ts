@@ -1,0 +1,74 @@
+// Quantized conv and linear layers that wrap the full-precision ones. They take over the FP layer's
+// tensors under the same names ("weight", "bias"), so a full-precision state dict maps onto them key
+// for key; the quantizers add their own entries under "weight_quant." and "input_quant.".
+//   y = conv(input_quant(x), weight_quant(w)) + bias          (the bias stays in full precision)
+import { conv2d, type Conv2dOptions } from '../ops/conv.ts';
+import { add } from '../ops/elementwise.ts';
+import { matmul } from '../ops/matmul.ts';
+import { Conv2d, Layer, Linear } from '../nn/layers.ts';
+import { fmt, ShapeError } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import type { LayerQuantSpec } from './policy.ts';
+import { makeQuantizer, type Quantizer } from './quantizers.ts';
+
+/** A quantized layer's parts, shared by QConv2d and QLinear. */
+export abstract class QuantizedLayer extends Layer {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  /** Null: weights in full precision. Export swaps in an identity once the weights are de-quantized. */
+  weightQuant: Quantizer | Layer | null;
+  /** Null: the input stays in full precision. */
+  inputQuant: Quantizer | Layer | null;
+
+  constructor(fp: Conv2d | Linear, readonly spec: LayerQuantSpec) {
+    super();
+    this.weight = this.parameter('weight', fp.weight, fp.weight.requiresGrad);
+    this.bias = fp.bias ? this.parameter('bias', fp.bias, fp.bias.requiresGrad) : null;
+    const outChannels = fp.weight.shape[0]!;
+    this.weightQuant = spec.weight ? this.module('weight_quant', makeQuantizer(spec.weight, outChannels)) : null;
+    this.inputQuant = spec.input ? this.module('input_quant', makeQuantizer(spec.input, 1)) : null;
+  }
+
+  /** The weights as the layer uses them (fake-quantized when a weight quantizer is set). */
+  quantizedWeight(): Tensor {
+    return this.weightQuant ? this.weightQuant.forward(this.weight) : this.weight;
+  }
+
+  protected quantizedInput(x: Tensor): Tensor {
+    return this.inputQuant ? this.inputQuant.forward(x) : x;
+  }
+
+  /** 'W4A4', 'W8', 'fp' as the policy spells it. */
+  get setting(): string {
+    const w = this.spec.weight ? `W${this.spec.weight.bits}` : '';
+    const a = this.spec.input ? `A${this.spec.input.bits}` : '';
+    return w || a ? `${w || 'Wfp'}${a}` : 'fp';
+  }
+}
+
+export class QConv2d extends QuantizedLayer {
+  readonly options: Conv2dOptions;
+  constructor(fp: Conv2d, spec: LayerQuantSpec) {
+    super(fp, spec);
+    this.options = fp.options;
+  }
+  forward(x: Tensor): Tensor {
+    return conv2d(this.quantizedInput(x), this.quantizedWeight(), this.bias, this.options);
+  }
+}
+
+export class QLinear extends QuantizedLayer {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  constructor(fp: Linear, spec: LayerQuantSpec) {
+    super(fp, spec);
+    [this.outFeatures, this.inFeatures] = fp.weight.shape as [number, number];
+  }
+  forward(x: Tensor): Tensor {
+    if (x.shape.length !== 2 || x.shape[1] !== this.inFeatures) {
+      throw new ShapeError(`QLinear(${this.inFeatures}, ${this.outFeatures}): expected input [N, ${this.inFeatures}], got ${fmt(x.shape)}`);
+    }
+    const y = matmul(this.quantizedInput(x), this.quantizedWeight(), { transB: true }); // [N, out]
+    return this.bias ? add(y, this.bias) : y;
+  }
+}
