@@ -5,6 +5,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
   info: { summary: 'adapter, features, limits [--json] [--peaks]', load: () => import('./info.ts') },
   bench: { summary: 'benchmarks: lowbit bench <suite|all> [--json]', load: () => import('./bench.ts') },
   profile: { summary: 'per-kernel GPU time of a train step: --preset NAME --steps N [--trace FILE] [--json]', load: () => import('./profile.ts') },
+  train: { summary: 'train: --config FILE.json | --preset NAME [--out DIR] [--resume] [--init CKPT]', load: () => import('./train.ts') },
+  eval: { summary: 'verification: --checkpoint DIR [--data SPEC] [--pairs N] [--json]', load: () => import('./eval.ts') },
   demo: { summary: 'the default run (npm run demo)', load: () => import('./demo.ts') },
 };
 

@@ -1,0 +1,270 @@
+// Training configuration: the JSON schema (as TypeScript types), its validation with messages that
+// name the field at fault, and the presets. `lowbit train --config FILE.json` merges the file over
+// the preset it names (or over `tiny`), so a config only has to say what differs.
+import type { DatasetSpec } from '../data/dataset.ts';
+import { quantProblems, withQuantDefaults, type QuantConfig } from '../quant/config.ts';
+
+export interface ModelConfig {
+  arch: 'iresnet18' | 'resnet18';
+  /** Channel multiplier (1 = 64/128/256/512). */
+  width: number;
+  /** Square input size, divisible by 16. */
+  inputSize: number;
+  /** Embedding size. */
+  numFeatures: number;
+  dropout: number;
+}
+
+export type LossConfig =
+  | { kind: 'arcface'; s: number; m: number }
+  | { kind: 'cosface'; s: number; m: number }
+  | { kind: 'combined'; s: number; m1: number; m2: number; m3: number };
+
+export type OptimizerConfig =
+  | { kind: 'sgd'; lr: number; momentum: number; weightDecay: number; nesterov: boolean }
+  | { kind: 'adamw'; lr: number; weightDecay: number; betas: [number, number] };
+
+export interface ScheduleConfig {
+  kind: 'constant' | 'cosine' | 'step' | 'multistep';
+  warmupSteps: number;
+  /** step: decay every this many steps; multistep: at these steps. */
+  every?: number;
+  milestones?: number[];
+  gamma?: number;
+  minLr?: number;
+}
+
+export interface DataConfig {
+  /** The identities (classes) trained on. */
+  train: DatasetSpec;
+  /** Unseen identities for verification; pairs are drawn from it (or given by a .bin file). */
+  heldOut: DatasetSpec;
+  /** Verification pairs drawn from `heldOut` (half same, half different). */
+  pairs: number;
+  augment: { flip: boolean; pad: number };
+  /** Loader worker threads (0: prepare batches inline). */
+  workers: number;
+}
+
+export interface TrainConfig {
+  /** A preset this config was derived from (informational). */
+  preset?: string;
+  seed: number;
+  steps: number;
+  batchSize: number;
+  model: ModelConfig;
+  loss: LossConfig;
+  optimizer: OptimizerConfig;
+  schedule: ScheduleConfig;
+  /** Clip the global gradient norm to this (0: no clipping). */
+  clipGradNorm: number;
+  data: DataConfig;
+  /** Log (and read the loss back) every N steps. */
+  logEvery: number;
+  /** Write a checkpoint every N steps (and always at the end). */
+  checkpointEvery: number;
+  /** Quantization-aware training (src/quant/policy.ts); absent: full precision. */
+  quant?: QuantConfig;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+// ---- presets -------------------------------------------------------------------------------------
+
+const synthetic = (options: Record<string, unknown>, split: 'train' | 'heldout'): DatasetSpec => ({ kind: 'synthetic', options: { ...options, split } });
+
+function syntheticData(options: Record<string, unknown>, pairs: number, workers: number): DataConfig {
+  return { train: synthetic(options, 'train'), heldOut: synthetic(options, 'heldout'), pairs, augment: { flip: true, pad: 2 }, workers };
+}
+
+export const PRESETS: Record<string, TrainConfig> = {
+  /** A minute or two on the CPU adapter: for tests and smoke runs. */
+  tiny: {
+    preset: 'tiny',
+    seed: 1,
+    steps: 240,
+    batchSize: 32,
+    model: { arch: 'iresnet18', width: 0.25, inputSize: 32, numFeatures: 64, dropout: 0 },
+    loss: { kind: 'arcface', s: 16, m: 0.3 },
+    optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: false },
+    schedule: { kind: 'cosine', warmupSteps: 20 },
+    clipGradNorm: 5,
+    data: syntheticData({ seed: 7, identities: 140, heldOutIdentities: 40, imagesPerIdentity: 12, difficulty: 0.4, size: 32 }, 1200, 1),
+    logEvery: 20,
+    checkpointEvery: 120,
+  },
+  /** A few minutes on the CPU adapter: the full-precision model of `npm run demo`. */
+  demo: {
+    preset: 'demo',
+    seed: 1,
+    steps: 600,
+    batchSize: 32,
+    model: { arch: 'iresnet18', width: 0.25, inputSize: 32, numFeatures: 64, dropout: 0 },
+    loss: { kind: 'arcface', s: 16, m: 0.3 },
+    optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: false },
+    schedule: { kind: 'cosine', warmupSteps: 30 },
+    clipGradNorm: 5,
+    data: syntheticData({ seed: 7, identities: 300, heldOutIdentities: 60, imagesPerIdentity: 16, difficulty: 0.5, size: 32 }, 2400, 1),
+    logEvery: 25,
+    checkpointEvery: 200,
+  },
+  /** The real recipe for a real GPU: iresnet18 at 112x112 on a user's insightface .rec data. */
+  casia: {
+    preset: 'casia',
+    seed: 1,
+    steps: 60000,
+    batchSize: 128,
+    model: { arch: 'iresnet18', width: 1, inputSize: 112, numFeatures: 512, dropout: 0 },
+    loss: { kind: 'arcface', s: 64, m: 0.5 },
+    optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: false },
+    schedule: { kind: 'multistep', warmupSteps: 0, milestones: [20000, 28000, 32000], gamma: 0.1 },
+    clipGradNorm: 5,
+    data: {
+      train: { kind: 'insightface-rec', dir: 'data/faces_webface_112x112' },
+      heldOut: { kind: 'verification-bin', path: 'data/faces_webface_112x112/lfw.bin' },
+      pairs: 6000,
+      augment: { flip: true, pad: 0 },
+      workers: 4,
+    },
+    logEvery: 50,
+    checkpointEvery: 2000,
+  },
+};
+
+// ---- validation ----------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
+export function merge<T>(base: T, over: unknown): T {
+  if (!isObject(base) || !isObject(over)) return (over === undefined ? base : over) as T;
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? merge(out[k], v) : v;
+  return out as T;
+}
+
+class Checker {
+  readonly problems: string[] = [];
+  number(path: string, v: unknown, { min = -Infinity, max = Infinity, integer = false, exclusiveMin = false } = {}): void {
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.problems.push(`${path}: expected a number, got ${JSON.stringify(v)}`);
+    else if (integer && !Number.isInteger(v)) this.problems.push(`${path}: expected an integer, got ${v}`);
+    else if (v < min || (exclusiveMin && v === min)) this.problems.push(`${path}: must be ${exclusiveMin ? '>' : '>='} ${min}, got ${v}`);
+    else if (v > max) this.problems.push(`${path}: must be <= ${max}, got ${v}`);
+  }
+  oneOf(path: string, v: unknown, options: readonly string[]): boolean {
+    if (typeof v !== 'string' || !options.includes(v)) {
+      this.problems.push(`${path}: expected one of ${options.map((o) => `'${o}'`).join(', ')}, got ${JSON.stringify(v)}`);
+      return false;
+    }
+    return true;
+  }
+  object(path: string, v: unknown): v is Json {
+    if (!isObject(v)) this.problems.push(`${path}: expected an object, got ${JSON.stringify(v)}`);
+    return isObject(v);
+  }
+  boolean(path: string, v: unknown): void {
+    if (typeof v !== 'boolean') this.problems.push(`${path}: expected true or false, got ${JSON.stringify(v)}`);
+  }
+  unknownKeys(path: string, v: Json, known: readonly string[]): void {
+    for (const k of Object.keys(v)) if (!known.includes(k)) this.problems.push(`${path ? `${path}.` : ''}${k}: unknown field (known: ${known.join(', ')})`);
+  }
+}
+
+const DATASET_KINDS = ['synthetic', 'folder', 'insightface-rec', 'idx', 'cache', 'verification-bin'] as const;
+
+/** Throws a ConfigError listing every field at fault; returns the config typed. */
+export function validateConfig(raw: unknown): TrainConfig {
+  const c = new Checker();
+  if (!c.object('config', raw)) throw new ConfigError(c.problems.join('\n'));
+  c.unknownKeys('', raw, ['preset', 'seed', 'steps', 'batchSize', 'model', 'loss', 'optimizer', 'schedule', 'clipGradNorm', 'data', 'logEvery', 'checkpointEvery', 'quant']);
+  c.number('seed', raw.seed, { min: 0, integer: true });
+  c.number('steps', raw.steps, { min: 1, integer: true });
+  c.number('batchSize', raw.batchSize, { min: 2, integer: true });
+  c.number('clipGradNorm', raw.clipGradNorm, { min: 0 });
+  c.number('logEvery', raw.logEvery, { min: 1, integer: true });
+  c.number('checkpointEvery', raw.checkpointEvery, { min: 1, integer: true });
+  if (c.object('model', raw.model)) {
+    const m = raw.model;
+    c.unknownKeys('model', m, ['arch', 'width', 'inputSize', 'numFeatures', 'dropout']);
+    c.oneOf('model.arch', m.arch, ['iresnet18', 'resnet18']);
+    c.number('model.width', m.width, { min: 0, exclusiveMin: true, max: 4 });
+    c.number('model.inputSize', m.inputSize, { min: 16, integer: true });
+    if (typeof m.inputSize === 'number' && m.inputSize % 16 !== 0) c.problems.push(`model.inputSize: must be divisible by 16, got ${m.inputSize}`);
+    c.number('model.numFeatures', m.numFeatures, { min: 2, integer: true });
+    c.number('model.dropout', m.dropout, { min: 0, max: 0.99 });
+  }
+  if (c.object('loss', raw.loss)) {
+    const l = raw.loss;
+    if (c.oneOf('loss.kind', l.kind, ['arcface', 'cosface', 'combined'])) {
+      c.number('loss.s', l.s, { min: 0, exclusiveMin: true });
+      if (l.kind === 'combined') {
+        c.unknownKeys('loss', l, ['kind', 's', 'm1', 'm2', 'm3']);
+        c.number('loss.m1', l.m1, { min: 0, exclusiveMin: true });
+        c.number('loss.m2', l.m2, { min: 0, max: Math.PI });
+        c.number('loss.m3', l.m3, { min: 0 });
+      } else {
+        c.unknownKeys('loss', l, ['kind', 's', 'm']);
+        c.number('loss.m', l.m, { min: 0, max: l.kind === 'arcface' ? Math.PI : 2 });
+      }
+    }
+  }
+  if (c.object('optimizer', raw.optimizer)) {
+    const o = raw.optimizer;
+    if (c.oneOf('optimizer.kind', o.kind, ['sgd', 'adamw'])) {
+      c.number('optimizer.lr', o.lr, { min: 0, exclusiveMin: true });
+      c.number('optimizer.weightDecay', o.weightDecay, { min: 0 });
+      if (o.kind === 'sgd') {
+        c.unknownKeys('optimizer', o, ['kind', 'lr', 'momentum', 'weightDecay', 'nesterov']);
+        c.number('optimizer.momentum', o.momentum, { min: 0, max: 1 });
+        c.boolean('optimizer.nesterov', o.nesterov);
+      } else {
+        c.unknownKeys('optimizer', o, ['kind', 'lr', 'weightDecay', 'betas']);
+        if (!Array.isArray(o.betas) || o.betas.length !== 2) c.problems.push(`optimizer.betas: expected [beta1, beta2], got ${JSON.stringify(o.betas)}`);
+        else o.betas.forEach((b, i) => c.number(`optimizer.betas[${i}]`, b, { min: 0, max: 1 }));
+      }
+    }
+  }
+  if (c.object('schedule', raw.schedule)) {
+    const s = raw.schedule;
+    c.unknownKeys('schedule', s, ['kind', 'warmupSteps', 'every', 'milestones', 'gamma', 'minLr']);
+    if (c.oneOf('schedule.kind', s.kind, ['constant', 'cosine', 'step', 'multistep'])) {
+      c.number('schedule.warmupSteps', s.warmupSteps, { min: 0, integer: true });
+      if (s.kind === 'step') c.number('schedule.every', s.every, { min: 1, integer: true });
+      if (s.kind === 'step' || s.kind === 'multistep') c.number('schedule.gamma', s.gamma, { min: 0, exclusiveMin: true });
+      if (s.kind === 'multistep' && (!Array.isArray(s.milestones) || s.milestones.some((m) => !Number.isInteger(m) || m < 0))) {
+        c.problems.push(`schedule.milestones: expected a list of step numbers, got ${JSON.stringify(s.milestones)}`);
+      }
+      if (s.minLr !== undefined) c.number('schedule.minLr', s.minLr, { min: 0 });
+    }
+  }
+  if (c.object('data', raw.data)) {
+    const d = raw.data;
+    c.unknownKeys('data', d, ['train', 'heldOut', 'pairs', 'augment', 'workers']);
+    for (const key of ['train', 'heldOut'] as const) {
+      if (c.object(`data.${key}`, d[key])) c.oneOf(`data.${key}.kind`, d[key].kind, DATASET_KINDS);
+    }
+    c.number('data.pairs', d.pairs, { min: 20, integer: true });
+    c.number('data.workers', d.workers, { min: 0, max: 64, integer: true });
+    if (c.object('data.augment', d.augment)) {
+      c.boolean('data.augment.flip', d.augment.flip);
+      c.number('data.augment.pad', d.augment.pad, { min: 0, integer: true });
+    }
+  }
+  if (raw.quant !== undefined) c.problems.push(...quantProblems(raw.quant));
+  if (c.problems.length > 0) throw new ConfigError(`invalid training config:\n  ${c.problems.join('\n  ')}`);
+  return raw as unknown as TrainConfig;
+}
+
+/** The preset named by `over.preset` (default tiny) with `over` merged on top, validated. */
+export function resolveConfig(over: unknown = {}): TrainConfig {
+  const name = isObject(over) && typeof over.preset === 'string' ? over.preset : 'tiny';
+  const base = PRESETS[name];
+  if (!base) throw new ConfigError(`preset: unknown preset '${name}' (known: ${Object.keys(PRESETS).join(', ')})`);
+  return validateConfig(withQuantDefaults(merge(structuredClone(base), over)));
+}

@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readSafetensors } from '../src/io/safetensors.ts';
+import { ConfigError, resolveConfig, validateConfig, type TrainConfig } from '../src/train/config.ts';
+import { train, TrainingDivergedError, type LogRecord } from '../src/train/trainer.ts';
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'lowbit-train-'));
+
+/** A very small run: 16x16 faces of 12 identities, a 1/16-width iresnet18, 8 steps. */
+function microConfig(over: Record<string, unknown> = {}): TrainConfig {
+  return resolveConfig({
+    preset: 'tiny',
+    steps: 8,
+    batchSize: 8,
+    logEvery: 2,
+    checkpointEvery: 4,
+    model: { width: 0.0625, inputSize: 16, numFeatures: 16 },
+    data: {
+      train: { options: { identities: 16, heldOutIdentities: 4, imagesPerIdentity: 6, size: 16 } },
+      heldOut: { options: { identities: 16, heldOutIdentities: 4, imagesPerIdentity: 6, size: 16 } },
+      pairs: 40,
+      workers: 0,
+    },
+    schedule: { warmupSteps: 2 },
+    ...over,
+  });
+}
+
+const readLog = (dir: string): LogRecord[] => readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
+
+describe('trainer', () => {
+  it('resume continues exactly: the same losses as an uninterrupted run', async () => {
+    const whole = tmp();
+    await train(microConfig(), { outDir: whole, quiet: true, evaluate: false });
+    const interrupted = tmp();
+    await train(microConfig(), { outDir: interrupted, quiet: true, evaluate: false, stopAfter: 4 });
+    expect(readLog(interrupted).map((r) => r.step)).toEqual([2, 4]);
+    await train(microConfig(), { outDir: interrupted, quiet: true, evaluate: false, resume: true });
+    const a = readLog(whole);
+    const b = readLog(interrupted);
+    expect(b.map((r) => r.step)).toEqual([2, 4, 6, 8]);
+    expect(b.map((r) => r.loss)).toEqual(a.map((r) => r.loss));
+    expect(b.map((r) => r.acc)).toEqual(a.map((r) => r.acc));
+    expect(readSafetensors(join(interrupted, 'checkpoint.safetensors')).metadata.step).toBe('8');
+  });
+
+  it('stops on a NaN/Inf loss with a clear message and keeps the last good checkpoint', async () => {
+    const dir = tmp();
+    // Four sane steps, then the learning rate jumps by 1e14 with no clipping: the weights blow up.
+    const config = microConfig({ steps: 40, clipGradNorm: 0, checkpointEvery: 2, schedule: { kind: 'multistep', warmupSteps: 0, milestones: [4], gamma: 1e14 } });
+    const error = await train(config, { outDir: dir, quiet: true, evaluate: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingDivergedError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/the loss became (NaN|Infinity|-Infinity) between steps \d+ and \d+; training stopped/);
+    const log = readLog(dir);
+    const kept = readSafetensors(join(dir, 'checkpoint.safetensors')).metadata.step;
+    // The checkpoint is the last step whose loss was finite.
+    expect(log.length).toBeGreaterThanOrEqual(2);
+    expect(Number(kept)).toBe(log[log.length - 1]!.step);
+    expect(message).toContain(`last good checkpoint (step ${kept})`);
+  });
+
+  it('trains, then evaluates on unseen identities and writes eval.json and roc.png', async () => {
+    const dir = tmp();
+    const summary = await train(microConfig({ steps: 4 }), { outDir: dir, quiet: true });
+    expect(summary.verification!.pairs).toBe(40);
+    expect(summary.verification!.accuracy).toBeGreaterThan(0);
+    expect(existsSync(join(dir, 'roc.png'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')).accuracy).toBe(summary.verification!.accuracy);
+
+    // lowbit eval on the checkpoint reproduces the held-out verification as JSON.
+    const out = execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'lowbit.mjs'), 'eval', '--checkpoint', dir, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const parsed = JSON.parse(out) as { accuracy: number; accuracy_std: number; tar_at_far: Record<string, number | null> };
+    expect(parsed.accuracy).toBe(summary.verification!.accuracy);
+    expect(parsed.accuracy_std).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(parsed.tar_at_far)).toEqual(['0.1', '0.01', '0.001', '0.0001']);
+  });
+});
+
+describe('config validation', () => {
+  it('names every field at fault', () => {
+    const bad = () => resolveConfig({ steps: 0, model: { width: -1, inputSize: 30 }, optimizer: { lr: 'fast' }, loss: { kind: 'sphere' }, data: { pairs: 5 }, shuffle: true });
+    expect(bad).toThrow(ConfigError);
+    let message = '';
+    try { bad(); } catch (e) { message = (e as Error).message; }
+    for (const part of [
+      'steps: must be >= 1, got 0',
+      'model.width: must be > 0, got -1',
+      'model.inputSize: must be divisible by 16, got 30',
+      'optimizer.lr: expected a number, got "fast"',
+      "loss.kind: expected one of 'arcface', 'cosface', 'combined', got \"sphere\"",
+      'data.pairs: must be >= 20, got 5',
+      'shuffle: unknown field',
+    ]) expect(message).toContain(part);
+  });
+
+  it('merges a config over its preset', () => {
+    const c = resolveConfig({ preset: 'demo', steps: 7, loss: { m: 0.2 } });
+    expect(c.steps).toBe(7);
+    expect(c.loss).toEqual({ kind: 'arcface', s: 16, m: 0.2 });
+    expect(c.model.arch).toBe('iresnet18');
+    expect(() => resolveConfig({ preset: 'nope' })).toThrow("preset: unknown preset 'nope'");
+    expect(() => validateConfig([])).toThrow(ConfigError);
+  });
+});
