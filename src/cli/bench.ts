@@ -9,7 +9,9 @@ export const SUITES: Record<string, () => Promise<{ main: (opts: { json?: boolea
   pool: () => import('../../bench/pool.bench.ts'),
   profiler: () => import('../../bench/profiler.bench.ts'),
   loader: () => import('../../bench/loader.bench.ts'),
+  train: () => import('../../bench/train.bench.ts'),
   conv: () => import('../../bench/conv.bench.ts'),
+  quant: () => import('../../bench/quant.bench.ts'),
 };
 
 export async function run(argv: string[]): Promise<void> {

@@ -7,6 +7,9 @@ import { matmul } from '../ops/matmul.ts';
 import { crossEntropy } from '../ops/softmax.ts';
 import { SGD } from '../optim/sgd.ts';
 import { dispose, keep, tidy, type Tensor } from '../tensor.ts';
+import { cosineLogits, marginSoftmaxLoss } from '../loss/margin.ts';
+import { PRESETS, type ModelConfig } from '../train/config.ts';
+import { buildHead, buildModel } from '../train/model.ts';
 
 export interface TrainStep {
   description: string;
@@ -54,6 +57,38 @@ function tinyMlp(): TrainStep {
   };
 }
 
+/** One training step of a face model: backbone, cosine classifier, ArcFace, SGD; fixed random batch. */
+function faceStep(description: string, model: ModelConfig, batch: number, classes: number): StepBuilder {
+  return () => {
+    const net = buildModel(model, 1).train();
+    const head = buildHead(classes, model.numFeatures, 2);
+    const x = keep(randn([batch, 3, model.inputSize, model.inputSize], { seed: 3 }));   // [B, 3, H, W]
+    const labels = keep(fromArray(Int32Array.from({ length: batch }, (_, i) => i % classes), [batch]));
+    const opt = new SGD([...net.parameters(), head], { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+    return {
+      description,
+      batch,
+      step: () =>
+        tidy(() => {
+          const { loss } = marginSoftmaxLoss(cosineLogits(net.forward(x), head), labels, { s: 64, m2: 0.5 });
+          backward(loss);
+          opt.step();
+          opt.zeroGrad();
+          return loss;
+        }),
+      dispose: () => {
+        opt.dispose();
+        net.dispose();
+        dispose([head, x, labels]);
+      },
+    };
+  };
+}
+
 export const STEP_PRESETS: Record<string, StepBuilder> = {
   tiny: tinyMlp,
+  /** The model of the `tiny` training preset at its batch size. */
+  'iresnet18-tiny': faceStep('iresnet18 width 0.25 at 32x32, 64-d embedding, batch 32, ArcFace over 100 classes', PRESETS.tiny!.model, 32, 100),
+  /** The real thing: iresnet18 at 112x112, batch 8. */
+  'iresnet18-112': faceStep('iresnet18 at 112x112, 512-d embedding, batch 8, ArcFace over 1000 classes', { arch: 'iresnet18', width: 1, inputSize: 112, numFeatures: 512, dropout: 0 }, 8, 1000),
 };
