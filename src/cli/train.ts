@@ -1,5 +1,7 @@
-// lowbit train --config FILE.json | --preset NAME [--out DIR] [--resume] [--init CHECKPOINT] [--steps N]
-//              [--quant W4A4]   quantization-aware training (usually with --init FP_CHECKPOINT)
+// lowbit train --config FILE.json | --preset NAME [--out DIR] [--resume] [--init CHECKPOINT] [--steps N] [--seed N]
+//              [--quant W4A4]              quantization-aware training (usually with --init FP_CHECKPOINT)
+//              [--loss rcm --lambda L]     RCM: the --init checkpoint is the frozen full-precision teacher
+//              [--loss arcface|cosface]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConfig, PRESETS } from '../train/config.ts';
@@ -15,6 +17,9 @@ export async function run(argv: string[]): Promise<void> {
     init: { type: 'string' },
     steps: { type: 'string' },
     quant: { type: 'string' },
+    loss: { type: 'string' },
+    lambda: { type: 'string' },
+    seed: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (values.config && values.preset) throw new UsageError('give --config or --preset, not both (a config file may name its preset)');
@@ -29,6 +34,21 @@ export async function run(argv: string[]): Promise<void> {
     throw new UsageError(`unknown preset '${values.preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
   }
   if (values.steps) over = { ...over, steps: intOption('steps', values.steps, 1) };
+  if (values.seed) over = { ...over, seed: intOption('seed', values.seed, 0, 0) };
+  if (values.lambda !== undefined && values.loss !== 'rcm') throw new UsageError('--lambda is the weight of RCM\'s individual-error margin: use it with --loss rcm');
+  if (values.loss) {
+    const loss: Record<string, unknown> = { ...(typeof over.loss === 'object' && over.loss !== null ? over.loss : {}), kind: values.loss };
+    if (values.loss === 'rcm') {
+      if (!values.init) throw new UsageError('--loss rcm needs the full-precision teacher: give --init FP_CHECKPOINT');
+      loss.teacher = values.init;
+      if (values.lambda !== undefined) {
+        const lambda = Number(values.lambda);
+        if (!Number.isFinite(lambda) || lambda < 0) throw new UsageError(`--lambda must be a number >= 0, got '${values.lambda}'`);
+        loss.lambda = lambda;
+      }
+    }
+    over = { ...over, loss };
+  }
   // --quant sets the policy; the rest of a config file's quant section (methods, per-layer mix) stays.
   if (values.quant) over = { ...over, quant: typeof over.quant === 'object' && over.quant !== null ? { ...over.quant, policy: values.quant } : values.quant };
   const config = resolveConfig(over);

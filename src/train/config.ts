@@ -15,10 +15,29 @@ export interface ModelConfig {
   dropout: number;
 }
 
+/**
+ * RCM (src/loss/rcm.ts): ArcFace whose target margin is m + lambda * theta_Q(i), with theta_Q the
+ * individual quantization error against the frozen full-precision `teacher` (a checkpoint).
+ * Defaults: theta_Q detached, class centres per batch (running centres with `decay` as the option).
+ */
+export interface RcmLossConfig {
+  kind: 'rcm';
+  s: number;
+  m: number;
+  lambda: number;
+  detach: boolean;
+  centres: 'batch' | 'running';
+  decay: number;
+  teacher: string;
+}
+
 export type LossConfig =
   | { kind: 'arcface'; s: number; m: number }
   | { kind: 'cosface'; s: number; m: number }
-  | { kind: 'combined'; s: number; m1: number; m2: number; m3: number };
+  | { kind: 'combined'; s: number; m1: number; m2: number; m3: number }
+  | RcmLossConfig;
+
+export const RCM_DEFAULTS = { lambda: 1, detach: true, centres: 'batch', decay: 0.9 } as const;
 
 export type OptimizerConfig =
   | { kind: 'sgd'; lr: number; momentum: number; weightDecay: number; nesterov: boolean }
@@ -201,9 +220,18 @@ export function validateConfig(raw: unknown): TrainConfig {
   }
   if (c.object('loss', raw.loss)) {
     const l = raw.loss;
-    if (c.oneOf('loss.kind', l.kind, ['arcface', 'cosface', 'combined'])) {
+    if (c.oneOf('loss.kind', l.kind, ['arcface', 'cosface', 'combined', 'rcm'])) {
       c.number('loss.s', l.s, { min: 0, exclusiveMin: true });
-      if (l.kind === 'combined') {
+      if (l.kind === 'rcm') {
+        c.unknownKeys('loss', l, ['kind', 's', 'm', 'lambda', 'detach', 'centres', 'decay', 'teacher']);
+        c.number('loss.m', l.m, { min: 0, max: Math.PI });
+        c.number('loss.lambda', l.lambda, { min: 0 });
+        c.boolean('loss.detach', l.detach);
+        c.oneOf('loss.centres', l.centres, ['batch', 'running']);
+        c.number('loss.decay', l.decay, { min: 0, max: 0.999 });
+        if (typeof l.teacher !== 'string' || l.teacher === '') c.problems.push(`loss.teacher: RCM needs the full-precision teacher checkpoint (lowbit train --init FP_CHECKPOINT --loss rcm), got ${JSON.stringify(l.teacher)}`);
+        if (raw.quant === undefined) c.problems.push('quant: RCM trains a quantized student; give a bit-width policy (--quant W4A4)');
+      } else if (l.kind === 'combined') {
         c.unknownKeys('loss', l, ['kind', 's', 'm1', 'm2', 'm3']);
         c.number('loss.m1', l.m1, { min: 0, exclusiveMin: true });
         c.number('loss.m2', l.m2, { min: 0, max: Math.PI });
@@ -266,5 +294,8 @@ export function resolveConfig(over: unknown = {}): TrainConfig {
   const name = isObject(over) && typeof over.preset === 'string' ? over.preset : 'tiny';
   const base = PRESETS[name];
   if (!base) throw new ConfigError(`preset: unknown preset '${name}' (known: ${Object.keys(PRESETS).join(', ')})`);
-  return validateConfig(withQuantDefaults(merge(structuredClone(base), over)));
+  const merged = withQuantDefaults(merge(structuredClone(base), over)) as unknown as Json;
+  // A loss switched to RCM over a preset's ArcFace keeps its s and m and takes RCM's defaults.
+  if (isObject(merged.loss) && merged.loss.kind === 'rcm') merged.loss = { ...RCM_DEFAULTS, ...merged.loss };
+  return validateConfig(merged);
 }

@@ -22,6 +22,8 @@ export interface Objective {
   loss(model: Layer, head: Tensor, x: Tensor, labels: Tensor, labelsCpu: Int32Array): StepOutput;
   /** Extra text for the progress line, from a log record. */
   describe?(record: LogRecord): string;
+  /** Frees what the objective holds (a teacher model). */
+  dispose?(): void;
 }
 
 export function marginOptions(l: LossConfig): MarginLossOptions {
@@ -29,6 +31,7 @@ export function marginOptions(l: LossConfig): MarginLossOptions {
     case 'arcface': return { s: l.s, m2: l.m };
     case 'cosface': return { s: l.s, m3: l.m };
     case 'combined': return { s: l.s, m1: l.m1, m2: l.m2, m3: l.m3 };
+    case 'rcm': return { s: l.s, m2: l.m };
   }
 }
 

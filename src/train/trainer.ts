@@ -25,6 +25,7 @@ import type { TrainConfig } from './config.ts';
 import { pairSource, verify, type VerificationSummary } from './evaluate.ts';
 import { buildHead, buildModel, setDropoutStep } from './model.ts';
 import { marginObjective, type Objective } from './objective.ts';
+import { loadTeacher, rcmObjective } from './rcm-objective.ts';
 import { Progress } from './progress.ts';
 import { loadInitCheckpoint } from '../quant/init.ts';
 import { sameShape } from '../shape.ts';
@@ -120,7 +121,9 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   const model = opts.buildModel?.(config) ?? buildModel(config.model, config.seed, config.quant);
   const head = buildHead(trainSet.numClasses, config.model.numFeatures, config.seed + 1);
   const optimizer = makeOptimizer([...model.parameters(), head], config);
-  const objective = opts.objective ?? marginObjective(config);
+  const objective = opts.objective ?? (config.loss.kind === 'rcm'
+    ? rcmObjective(loadTeacher(config.model, config.seed, config.loss.teacher), config.loss)
+    : marginObjective(config));
 
   let startStep = 0;
   if (opts.resume) {
@@ -244,6 +247,7 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   }
   writeFileAtomic(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   optimizer.dispose();
+  objective.dispose?.();
   model.dispose();
   head.dispose();
   gpu().pool.trim();
