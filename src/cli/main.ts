@@ -5,8 +5,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
   info: { summary: 'adapter, features, limits [--json] [--peaks]', load: () => import('./info.ts') },
   bench: { summary: 'benchmarks: lowbit bench <suite|all> [--json]', load: () => import('./bench.ts') },
   profile: { summary: 'per-kernel GPU time of a train step: --preset NAME --steps N [--trace FILE] [--json]', load: () => import('./profile.ts') },
-  train: { summary: 'train: --config FILE.json | --preset NAME [--out DIR] [--resume] [--init CKPT]', load: () => import('./train.ts') },
+  train: { summary: 'train: --config FILE.json | --preset NAME [--out DIR] [--resume] [--init CKPT] [--quant W4A4] [--loss rcm --lambda L]', load: () => import('./train.ts') },
   eval: { summary: 'verification: --checkpoint DIR [--data SPEC] [--pairs N] [--json]', load: () => import('./eval.ts') },
+  analyze: { summary: 'quantization-error analysis: --checkpoint FP_DIR [--bits 8,6,4,3,2] [--compare LABEL=DIR]', load: () => import('./analyze.ts') },
   demo: { summary: 'the default run (npm run demo)', load: () => import('./demo.ts') },
 };
 

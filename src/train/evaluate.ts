@@ -71,15 +71,25 @@ export interface VerifyOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** The dataset indices a pair source needs embeddings for, sorted. */
+export function pairImages(source: PairSource): number[] {
+  return [...new Set([...source.first, ...source.second])].sort((a, b) => a - b);
+}
+
+/** The LFW protocol on flip-combined embeddings, given per dataset index. */
+export function verifyEmbeddings(source: PairSource, combined: ReadonlyMap<number, Float64Array>, corrupt = 0): { summary: VerificationSummary; report: VerificationReport } {
+  const pairs: VerificationPair[] = source.isSame.map((same, i) => ({ a: combined.get(source.first[i]!)!, b: combined.get(source.second[i]!)!, isSame: same }));
+  const report = evaluateVerification(pairs);
+  return { summary: summarize(report, corrupt), report };
+}
+
 export async function verify(model: Layer, source: PairSource, opts: VerifyOptions): Promise<{ summary: VerificationSummary; report: VerificationReport }> {
-  const unique = [...new Set([...source.first, ...source.second])].sort((a, b) => a - b);
+  const unique = pairImages(source);
   const emb = await embedImages(model, source.dataset, unique, { size: opts.inputSize, flip: true, onProgress: opts.onProgress });
   const combined = combineFlipEmbeddings(emb.plain, emb.flipped);
-  const row = new Map(unique.map((index, i) => [index, combined[i]!]));
-  const pairs: VerificationPair[] = source.isSame.map((same, i) => ({ a: row.get(source.first[i]!)!, b: row.get(source.second[i]!)!, isSame: same }));
-  const report = evaluateVerification(pairs);
+  const result = verifyEmbeddings(source, new Map(unique.map((index, i) => [index, combined[i]!])), emb.corrupt.length);
   if (opts.outDir) {
-    savePng(rocChart([{ name: opts.label ?? 'model', roc: report.roc }], { title: `ROC on unseen identities (${report.pairs} pairs)` }), join(opts.outDir, 'roc.png'));
+    savePng(rocChart([{ name: opts.label ?? 'model', roc: result.report.roc }], { title: `ROC on unseen identities (${result.report.pairs} pairs)` }), join(opts.outDir, 'roc.png'));
   }
-  return { summary: summarize(report, emb.corrupt.length), report };
+  return result;
 }
