@@ -1,0 +1,89 @@
+// lowbit experiment --seeds N: QAT vs RCM repeated over seeds from one FP checkpoint, with the mean and
+// standard deviation of each and of their paired difference, so a difference can be told from noise.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkpointPath } from '../io/checkpoint.ts';
+import { writeFileAtomic } from '../io/safetensors.ts';
+import { train } from '../train/trainer.ts';
+import { fpConfigFor, quantConfigFor, runDirs, type ExperimentPlan } from './plan.ts';
+
+export interface SeedResult {
+  seed: number;
+  qat: { accuracy: number; tar_at_far_1e2: number | null };
+  rcm: { accuracy: number; tar_at_far_1e2: number | null };
+}
+
+export interface Stats {
+  mean: number;
+  std: number;
+  n: number;
+}
+
+/** Mean and sample standard deviation (n - 1). */
+export function stats(values: readonly number[]): Stats {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / Math.max(n, 1);
+  const variance = n > 1 ? values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1) : 0;
+  return { mean, std: Math.sqrt(variance), n };
+}
+
+export interface SeedsReport {
+  seeds: SeedResult[];
+  qat: Stats;
+  rcm: Stats;
+  /** RCM - QAT accuracy per seed (same FP, same seed, same steps). */
+  difference: Stats;
+  /** difference.mean / (difference.std / sqrt(n)): |t| well above 2 suggests more than noise. */
+  t: number;
+}
+
+export async function runSeeds(plan: ExperimentPlan, outDir: string, seeds: number[], fpCheckpoint?: string, say: (m: string) => void = console.error): Promise<SeedsReport> {
+  mkdirSync(outDir, { recursive: true });
+  const dirs = runDirs(outDir, plan);
+  let teacher = fpCheckpoint;
+  if (!teacher) {
+    if (existsSync(join(dirs.fp, 'checkpoint.safetensors'))) say(`reusing the FP checkpoint in ${dirs.fp}`);
+    else {
+      say(`training the full-precision model (${plan.fpPreset})`);
+      await train(fpConfigFor(plan, seeds[0]!), { outDir: dirs.fp });
+    }
+    teacher = dirs.fp;
+  }
+  checkpointPath(teacher);
+  const results: SeedResult[] = [];
+  for (const seed of seeds) {
+    const accuracyOf = async (loss: 'arcface' | 'rcm', dir: string): Promise<{ accuracy: number; tar_at_far_1e2: number | null }> => {
+      say(`seed ${seed}: ${loss === 'rcm' ? 'RCM' : 'QAT'} ${plan.policy}`);
+      const s = await train(quantConfigFor(plan, seed, loss, teacher!), { outDir: dir, init: teacher });
+      return { accuracy: s.verification!.accuracy, tar_at_far_1e2: s.verification!.tar_at_far['0.01'] ?? null };
+    };
+    results.push({ seed, qat: await accuracyOf('arcface', dirs.qat(seed)), rcm: await accuracyOf('rcm', dirs.rcm(seed)) });
+  }
+  const difference = stats(results.map((r) => r.rcm.accuracy - r.qat.accuracy));
+  const report: SeedsReport = {
+    seeds: results,
+    qat: stats(results.map((r) => r.qat.accuracy)),
+    rcm: stats(results.map((r) => r.rcm.accuracy)),
+    difference,
+    t: difference.std > 0 ? difference.mean / (difference.std / Math.sqrt(difference.n)) : 0,
+  };
+  writeFileAtomic(join(outDir, 'experiment.json'), `${JSON.stringify({ plan, teacher, ...report }, null, 2)}\n`);
+  writeFileAtomic(join(outDir, 'experiment.md'), `${formatSeeds(report, plan)}\n`);
+  return report;
+}
+
+export function formatSeeds(r: SeedsReport, plan: ExperimentPlan): string {
+  const pct = (v: number): string => (100 * v).toFixed(2);
+  const lines = [
+    `# QAT vs RCM, ${plan.policy}, ${r.seeds.length} seeds (${plan.description})`,
+    '',
+    '| seed | QAT accuracy | RCM accuracy | RCM - QAT | QAT TAR@1e-2 | RCM TAR@1e-2 |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.seeds.map((s) => `| ${s.seed} | ${pct(s.qat.accuracy)}% | ${pct(s.rcm.accuracy)}% | ${(100 * (s.rcm.accuracy - s.qat.accuracy)).toFixed(2)} | ${s.qat.tar_at_far_1e2?.toFixed(4) ?? 'n/a'} | ${s.rcm.tar_at_far_1e2?.toFixed(4) ?? 'n/a'} |`),
+    '',
+    `QAT: ${pct(r.qat.mean)}% ± ${pct(r.qat.std)} (mean ± sd over seeds)`,
+    `RCM: ${pct(r.rcm.mean)}% ± ${pct(r.rcm.std)}`,
+    `RCM - QAT (paired by seed): ${(100 * r.difference.mean).toFixed(2)} ± ${(100 * r.difference.std).toFixed(2)} points, t = ${r.t.toFixed(2)} with ${r.difference.n - 1} degrees of freedom`,
+  ];
+  return lines.join('\n');
+}
