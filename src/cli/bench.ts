@@ -10,6 +10,7 @@ export const SUITES: Record<string, () => Promise<{ main: (opts: { json?: boolea
   profiler: () => import('../../bench/profiler.bench.ts'),
   loader: () => import('../../bench/loader.bench.ts'),
   train: () => import('../../bench/train.bench.ts'),
+  memory: () => import('../../bench/memory.bench.ts'),
   conv: () => import('../../bench/conv.bench.ts'),
   quant: () => import('../../bench/quant.bench.ts'),
 };

@@ -13,6 +13,8 @@ export interface PoolStats {
   /** createBuffer calls since start: flat across training steps means the pool recycles. */
   allocations: number;
   reuses: number;
+  /** The largest single request so far, bytes (what must fit one storage binding). */
+  largestRequest: number;
 }
 
 const MIN_BUCKET = 256;
@@ -29,12 +31,13 @@ export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
   private pending: GPUBuffer[] = [];
   private readonly sizeOf = new WeakMap<GPUBuffer, number>();
-  private stats: PoolStats = { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pendingBytes: 0, allocations: 0, reuses: 0 };
+  private stats: PoolStats = { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pendingBytes: 0, allocations: 0, reuses: 0, largestRequest: 0 };
 
   constructor(private readonly device: GPUDevice) {}
 
   acquire(bytes: number, usage: GPUBufferUsageFlags, label?: string): GPUBuffer {
     const size = bucketSize(bytes);
+    if (bytes > this.stats.largestRequest) this.stats.largestRequest = bytes;
     const list = this.free.get(`${usage}:${size}`);
     let buffer = list?.pop();
     if (buffer) {
