@@ -28,6 +28,7 @@ const MICRO: ExperimentPlan = {
   policy: 'W4A4',
   lambda: 1,
   ptqBits: [8, 4],
+  perIdentity: 2,
   description: 'micro test plan',
 };
 const quiet = (): void => undefined;
@@ -40,6 +41,7 @@ describe('experiments', () => {
     expect({ ...rcm, loss: null }).toEqual({ ...qat, loss: null });
     expect(qat.seed).toBe(3);
     expect(qat.quant?.policy).toBe('W4A4');
+    expect(qat.data.perIdentity).toBe(2);
   });
 
   it('the demo trains FP, QAT and RCM, analyzes PTQ and writes one table with every row', async () => {

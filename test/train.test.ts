@@ -91,7 +91,7 @@ describe('config validation', () => {
       'model.width: must be > 0, got -1',
       'model.inputSize: must be divisible by 16, got 30',
       'optimizer.lr: expected a number, got "fast"',
-      "loss.kind: expected one of 'arcface', 'cosface', 'combined', got \"sphere\"",
+      "loss.kind: expected one of 'arcface', 'cosface', 'combined', 'rcm', got \"sphere\"",
       'data.pairs: must be >= 20, got 5',
       'shuffle: unknown field',
     ]) expect(message).toContain(part);

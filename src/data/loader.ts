@@ -28,6 +28,12 @@ export interface LoaderOptions {
   workers?: number;
   /** With workers > 0, batches kept in flight beyond the one being consumed. Default 2 per worker. */
   prefetch?: number;
+  /**
+   * Identity-balanced batches: each batch holds batchSize / perIdentity identities with perIdentity
+   * images each (P x K sampling), so per-batch class statistics (RCM's class centres) are defined.
+   * An epoch visits every identity once, in a seeded order, with a seeded draw of its images.
+   */
+  perIdentity?: number;
 }
 
 export interface Batch {
@@ -65,6 +71,8 @@ export class BatchLoader {
   private readonly augment: AugmentOptions;
   private readonly workerCount: number;
   private readonly prefetch: number;
+  private readonly perIdentity: number;
+  private readonly byIdentity: number[][] = [];
   private pool: WorkerPool | undefined;
   private queued = 0;
   private cachedOrder: { epoch: number; order: Uint32Array } | undefined;
@@ -85,13 +93,37 @@ export class BatchLoader {
     this.augment = augment === false ? NO_AUGMENT : { flip: augment.flip ?? true, pad: augment.pad ?? 0 };
     this.workerCount = workers;
     this.prefetch = Math.max(1, options.prefetch ?? 2 * workers);
-    this.batchesPerEpoch = dropLast ? Math.floor(dataset.length / batchSize) : Math.ceil(dataset.length / batchSize);
+    this.perIdentity = options.perIdentity ?? 0;
+    if (this.perIdentity > 0) {
+      if (!Number.isInteger(this.perIdentity) || batchSize % this.perIdentity !== 0) {
+        throw new RangeError(`data loader: perIdentity (${this.perIdentity}) must be an integer dividing batchSize (${batchSize})`);
+      }
+      for (let i = 0; i < dataset.length; i++) (this.byIdentity[dataset.label(i)] ??= []).push(i);
+    }
+    const visited = this.perIdentity > 0 ? this.byIdentity.filter(Boolean).length * this.perIdentity : dataset.length;
+    this.batchesPerEpoch = dropLast ? Math.floor(visited / batchSize) : Math.ceil(visited / batchSize);
+  }
+
+  /** P x K order: identities shuffled, each followed by perIdentity of its images (drawn with a
+   *  seeded shuffle; repeated when an identity has fewer). */
+  private identityBalancedOrder(epoch: number): Uint32Array {
+    const identities = this.byIdentity.map((_, id) => id).filter((id) => this.byIdentity[id]);
+    const idOrder = permutation(identities.length, hashSeed(this.seed, ORDER_STREAM, epoch));
+    const order = new Uint32Array(identities.length * this.perIdentity);
+    idOrder.forEach((k, slot) => {
+      const images = this.byIdentity[identities[k]!]!;
+      const pick = permutation(images.length, hashSeed(this.seed, ORDER_STREAM + 1, epoch, identities[k]!));
+      for (let j = 0; j < this.perIdentity; j++) order[slot * this.perIdentity + j] = images[pick[j % images.length]!]!;
+    });
+    return order;
   }
 
   /** The order in which epoch `epoch` visits the dataset's indices. */
   order(epoch: number): Uint32Array {
     if (this.cachedOrder?.epoch !== epoch) {
-      const order = this.shuffle ? permutation(this.dataset.length, hashSeed(this.seed, ORDER_STREAM, epoch)) : Uint32Array.from({ length: this.dataset.length }, (_, i) => i);
+      const order = this.perIdentity > 0
+        ? this.identityBalancedOrder(epoch)
+        : this.shuffle ? permutation(this.dataset.length, hashSeed(this.seed, ORDER_STREAM, epoch)) : Uint32Array.from({ length: this.dataset.length }, (_, i) => i);
       this.cachedOrder = { epoch, order };
     }
     return this.cachedOrder.order;
@@ -102,7 +134,8 @@ export class BatchLoader {
     if (!Number.isInteger(index) || index < 0 || index >= this.batchesPerEpoch) {
       throw new RangeError(`data loader: batch ${index} out of range 0..${this.batchesPerEpoch - 1} (${this.dataset.length} images, batch size ${this.batchSize})`);
     }
-    return this.order(epoch).slice(index * this.batchSize, Math.min(this.dataset.length, (index + 1) * this.batchSize));
+    const order = this.order(epoch);
+    return order.slice(index * this.batchSize, Math.min(order.length, (index + 1) * this.batchSize));
   }
 
   /** One batch, by epoch and number: the same every time it is asked for. */

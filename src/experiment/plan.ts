@@ -19,15 +19,18 @@ export interface ExperimentPlan {
   lambda: number;
   /** PTQ bit widths analyzed. */
   ptqBits: number[];
+  /** Images per identity in a batch of the quantized runs (QAT and RCM alike): RCM's per-batch class
+   *  centres need several images of a class in a batch. */
+  perIdentity: number;
   /** What it is for, for --help and the report. */
   description: string;
 }
 
 export const EXPERIMENTS: Record<string, ExperimentPlan> = {
   /** A smoke run of the whole pipeline (about a minute). */
-  tiny: { fpPreset: 'tiny', quantSteps: 60, quantLr: 0.01, policy: 'W4A4', lambda: 1, ptqBits: [8, 6, 4], description: 'smoke run: tiny preset, 60 quantized steps' },
+  tiny: { fpPreset: 'tiny', quantSteps: 60, quantLr: 0.01, policy: 'W4A4', lambda: 1, ptqBits: [8, 6, 4], perIdentity: 4, description: 'smoke run: tiny preset, 60 quantized steps' },
   /** npm run demo: fits in 15 minutes on the 2-core CPU adapter. */
-  demo: { fpPreset: 'demo', quantSteps: 240, quantLr: 0.01, policy: 'W4A4', lambda: 1, ptqBits: [8, 6, 4], description: 'the default run: demo preset on synthetic faces, 240 quantized steps' },
+  demo: { fpPreset: 'demo', quantSteps: 240, quantLr: 0.01, policy: 'W4A4', lambda: 1, ptqBits: [8, 6, 4], perIdentity: 4, description: 'the default run: demo preset on synthetic faces, 240 quantized steps' },
 };
 
 /** The config of a quantized fine-tuning run (plain ArcFace QAT, or RCM against `teacher`). */
@@ -46,6 +49,7 @@ export function quantConfigFor(plan: ExperimentPlan, seed: number, loss: 'arcfac
     quant: plan.policy,
     optimizer: { lr: plan.quantLr },
     schedule: { kind: 'cosine', warmupSteps: Math.min(20, Math.floor(plan.quantSteps / 10)) },
+    data: { perIdentity: plan.perIdentity },
     logEvery,
     checkpointEvery: logEvery * Math.max(1, Math.floor(plan.quantSteps / logEvery / 2)),
   });

@@ -63,6 +63,9 @@ export interface DataConfig {
   augment: { flip: boolean; pad: number };
   /** Loader worker threads (0: prepare batches inline). */
   workers: number;
+  /** Identity-balanced batches of batchSize/K identities x K images (0: plain shuffled batches).
+   *  RCM's per-batch class centres need K >= 2. */
+  perIdentity: number;
 }
 
 export interface TrainConfig {
@@ -95,7 +98,7 @@ export class ConfigError extends Error {
 const synthetic = (options: Record<string, unknown>, split: 'train' | 'heldout'): DatasetSpec => ({ kind: 'synthetic', options: { ...options, split } });
 
 function syntheticData(options: Record<string, unknown>, pairs: number, workers: number): DataConfig {
-  return { train: synthetic(options, 'train'), heldOut: synthetic(options, 'heldout'), pairs, augment: { flip: true, pad: 2 }, workers };
+  return { train: synthetic(options, 'train'), heldOut: synthetic(options, 'heldout'), pairs, augment: { flip: true, pad: 2 }, workers, perIdentity: 0 };
 }
 
 export const PRESETS: Record<string, TrainConfig> = {
@@ -146,6 +149,7 @@ export const PRESETS: Record<string, TrainConfig> = {
       pairs: 6000,
       augment: { flip: true, pad: 0 },
       workers: 4,
+      perIdentity: 0,
     },
     logEvery: 50,
     checkpointEvery: 2000,
@@ -273,7 +277,11 @@ export function validateConfig(raw: unknown): TrainConfig {
   }
   if (c.object('data', raw.data)) {
     const d = raw.data;
-    c.unknownKeys('data', d, ['train', 'heldOut', 'pairs', 'augment', 'workers']);
+    c.unknownKeys('data', d, ['train', 'heldOut', 'pairs', 'augment', 'workers', 'perIdentity']);
+    c.number('data.perIdentity', d.perIdentity, { min: 0, integer: true });
+    if (typeof d.perIdentity === 'number' && d.perIdentity > 0 && typeof raw.batchSize === 'number' && raw.batchSize % d.perIdentity !== 0) {
+      c.problems.push(`data.perIdentity: must divide batchSize (${raw.batchSize}), got ${d.perIdentity}`);
+    }
     for (const key of ['train', 'heldOut'] as const) {
       if (c.object(`data.${key}`, d[key])) c.oneOf(`data.${key}.kind`, d[key].kind, DATASET_KINDS);
     }

@@ -4,6 +4,7 @@ import { noGrad } from '../autograd.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
 import { errorMetrics, rcmLoss, RunningCentres, type RcmOptions } from '../loss/rcm.ts';
 import type { Layer } from '../nn/layers.ts';
+import { fromArray } from '../ops/creation.ts';
 import { dispose } from '../tensor.ts';
 import type { ModelConfig } from './config.ts';
 import { buildModel } from './model.ts';
@@ -23,6 +24,7 @@ export interface RcmObjective extends Objective {
 
 export function rcmObjective(teacher: Layer, options: RcmOptions): RcmObjective {
   let running: RunningCentres | undefined;
+  let warned = false;
   return {
     teacher,
     loss: (model, head, x, labels, labelsCpu) => {
@@ -30,7 +32,15 @@ export function rcmObjective(teacher: Layer, options: RcmOptions): RcmObjective 
       const fp = noGrad(() => teacher.forward(x));   // [N, D], the frozen full-precision embedding
       const q = model.forward(x);                     // [N, D], the quantized student's
       const out = rcmLoss(fp, q, head, labels, labelsCpu, options, running);
-      return { loss: out.loss, correct: out.correct, metrics: errorMetrics(out.errors) };
+      // With per-batch centres a class seen once in the batch is its own centre: theta_Q = 0 for it.
+      const counts = new Map<number, number>();
+      for (const y of labelsCpu) counts.set(y, (counts.get(y) ?? 0) + 1);
+      const singletons = labelsCpu.filter((y) => counts.get(y) === 1).length / labelsCpu.length;
+      if (!warned && options.centres !== 'running' && singletons > 0.5) {
+        warned = true;
+        process.stderr.write(`rcm: ${(100 * singletons).toFixed(0)}% of the batch are the only image of their class, so their individual error is 0 with per-batch centres; sample identity-balanced batches (data.perIdentity, e.g. 4) or use centres: 'running'\n`);
+      }
+      return { loss: out.loss, correct: out.correct, metrics: { ...errorMetrics(out.errors), singleton_fraction: fromArray([singletons], [1]) } };
     },
     describe: (r) => `AQE ${r.aqe_deg?.toFixed(2)}° class ${r.class_error_deg?.toFixed(2)}° indiv ${r.individual_error_deg?.toFixed(2)}°`,
     dispose: () => {

@@ -115,7 +115,7 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   const trainSet = openDataset(config.data.train);
   const loader = new BatchLoader(trainSet, {
     batchSize: config.batchSize, size: config.model.inputSize, seed: config.seed,
-    augment: config.data.augment, workers: config.data.workers,
+    augment: config.data.augment, workers: config.data.workers, perIdentity: config.data.perIdentity || undefined,
   });
   if (loader.batchesPerEpoch === 0) throw new Error(`the training set '${trainSet.name}' has ${trainSet.length} images, fewer than one batch of ${config.batchSize}`);
   const model = opts.buildModel?.(config) ?? buildModel(config.model, config.seed, config.quant);
