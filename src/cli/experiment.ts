@@ -1,4 +1,5 @@
 // lowbit experiment --seeds N [--experiment demo|tiny] [--fp CHECKPOINT] [--out DIR] [--first-seed S]
+//                   [--policy W3A3] [--lambda L] [--steps N]   (override the plan's quantized runs)
 import { join } from 'node:path';
 import { initGpu } from '../gpu/device.ts';
 import { EXPERIMENTS } from '../experiment/plan.ts';
@@ -12,10 +13,24 @@ export async function run(argv: string[]): Promise<void> {
     experiment: { type: 'string', default: 'demo' },
     fp: { type: 'string' },
     out: { type: 'string' },
+    policy: { type: 'string' },
+    lambda: { type: 'string' },
+    steps: { type: 'string' },
     json: { type: 'boolean' },
   });
-  const plan = EXPERIMENTS[values.experiment!];
-  if (!plan) throw new UsageError(`unknown experiment '${values.experiment}' (known: ${Object.keys(EXPERIMENTS).join(', ')})`);
+  const base = EXPERIMENTS[values.experiment!];
+  if (!base) throw new UsageError(`unknown experiment '${values.experiment}' (known: ${Object.keys(EXPERIMENTS).join(', ')})`);
+  const plan = { ...base };
+  if (values.policy) {
+    if (!/^W[2-8]A[2-8]$/.test(values.policy)) throw new UsageError(`--policy: expected W<bits>A<bits> with 2..8 bits, got '${values.policy}'`);
+    plan.policy = values.policy;
+  }
+  if (values.lambda !== undefined) {
+    plan.lambda = Number(values.lambda);
+    if (!Number.isFinite(plan.lambda) || plan.lambda < 0) throw new UsageError(`--lambda must be a number >= 0, got '${values.lambda}'`);
+  }
+  if (values.steps) plan.quantSteps = intOption('steps', values.steps, plan.quantSteps);
+  if (values.policy || values.lambda !== undefined || values.steps) plan.description = `${base.description}; ${plan.policy}, lambda ${plan.lambda}, ${plan.quantSteps} quantized steps`;
   const count = intOption('seeds', values.seeds, 3, 2);
   const first = intOption('first-seed', values['first-seed'], 1, 0);
   await initGpu();
