@@ -1,28 +1,16 @@
 // The demo pipeline and the seeds experiment end to end, shrunk to seconds.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../src/experiment/demo.ts';
 import type { ExperimentPlan } from '../src/experiment/plan.ts';
 import { quantConfigFor } from '../src/experiment/plan.ts';
 import { runSeeds, stats } from '../src/experiment/seeds.ts';
+import { MICRO, tmpDir } from './micro.ts';
 
-const MICRO: ExperimentPlan = {
+const PLAN: ExperimentPlan = {
   fpPreset: 'tiny',
-  overrides: {
-    steps: 4,
-    batchSize: 8,
-    logEvery: 2,
-    checkpointEvery: 4,
-    model: { width: 0.0625, inputSize: 16, numFeatures: 16 },
-    data: {
-      train: { options: { identities: 16, heldOutIdentities: 4, imagesPerIdentity: 6, size: 16 } },
-      heldOut: { options: { identities: 16, heldOutIdentities: 4, imagesPerIdentity: 6, size: 16 } },
-      pairs: 40,
-      workers: 0,
-    },
-  },
+  overrides: { ...MICRO, steps: 4 },
   quantSteps: 4,
   quantLr: 0.01,
   policy: 'W4A4',
@@ -35,8 +23,8 @@ const quiet = (): void => undefined;
 
 describe('experiments', () => {
   it('QAT and RCM runs share seed, steps, data and FP checkpoint; only the loss differs', () => {
-    const qat = quantConfigFor(MICRO, 3, 'arcface', '/fp');
-    const rcm = quantConfigFor(MICRO, 3, 'rcm', '/fp');
+    const qat = quantConfigFor(PLAN, 3, 'arcface', '/fp');
+    const rcm = quantConfigFor(PLAN, 3, 'rcm', '/fp');
     expect(rcm.loss).toMatchObject({ kind: 'rcm', teacher: '/fp', lambda: 1 });
     expect({ ...rcm, loss: null }).toEqual({ ...qat, loss: null });
     expect(qat.seed).toBe(3);
@@ -45,8 +33,8 @@ describe('experiments', () => {
   });
 
   it('the demo trains FP, QAT and RCM, analyzes PTQ and writes one table with every row', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'lowbit-demo-'));
-    const result = await runDemo(MICRO, out, 1, quiet);
+    const out = tmpDir('demo');
+    const result = await runDemo(PLAN, out, 1, quiet);
     expect(result.rows.map((r) => r.label)).toEqual(['FP', 'PTQ-8', 'PTQ-4', 'QAT-4', 'RCM-4']);
     for (const r of result.rows) expect(r.verification!.accuracy).toBeGreaterThan(0);
     expect(readFileSync(join(out, 'demo.md'), 'utf8')).toContain('| RCM-4 |');
@@ -54,8 +42,8 @@ describe('experiments', () => {
   });
 
   it('the seeds experiment reports mean, standard deviation and the paired difference', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'lowbit-seeds-'));
-    const report = await runSeeds(MICRO, out, [1, 2], undefined, quiet);
+    const out = tmpDir('seeds');
+    const report = await runSeeds(PLAN, out, [1, 2], undefined, quiet);
     expect(report.seeds.map((s) => s.seed)).toEqual([1, 2]);
     expect(report.qat.n).toBe(2);
     expect(report.difference.mean).toBeCloseTo(report.rcm.mean - report.qat.mean, 12);

@@ -1,39 +1,23 @@
 // RCM training end to end: `lowbit train --init FP --quant W4A4 --loss rcm --lambda L` runs the frozen
 // teacher beside the quantized student and logs the three angular errors at each logged step.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, resolveConfig } from '../src/train/config.ts';
-import { train, type LogRecord } from '../src/train/trainer.ts';
+import { train } from '../src/train/trainer.ts';
+import { lowbit, MICRO, readLog, tmpDir } from './micro.ts';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'lowbit-rcm-'));
-const MICRO = {
-  preset: 'tiny',
-  steps: 4,
-  batchSize: 8,
-  logEvery: 2,
-  checkpointEvery: 4,
-  model: { width: 0.0625, inputSize: 16, numFeatures: 16 },
-  data: {
-    train: { options: { identities: 16, heldOutIdentities: 4, imagesPerIdentity: 6, size: 16 } },
-    heldOut: { options: { identities: 16, heldOutIdentities: 4, imagesPerIdentity: 6, size: 16 } },
-    pairs: 40,
-    workers: 0,
-  },
-  schedule: { warmupSteps: 1 },
-};
-const readLog = (dir: string): LogRecord[] => readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
+const tmp = (): string => tmpDir('rcm');
+const MICRO4 = { ...MICRO, steps: 4, schedule: { warmupSteps: 1 } };
 
 describe('RCM training', () => {
   it('trains a W4A4 student against the FP teacher from the command line, logging AQE, class and individual errors', async () => {
     const fp = tmp();
-    await train(resolveConfig(MICRO), { outDir: fp, quiet: true, evaluate: false });
+    await train(resolveConfig(MICRO4), { outDir: fp, quiet: true, evaluate: false });
     const config = join(tmp(), 'micro.json');
-    (await import('node:fs')).writeFileSync(config, JSON.stringify(MICRO));
+    writeFileSync(config, JSON.stringify(MICRO4));
     const out = tmp();
-    execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'lowbit.mjs'), 'train', '--config', config, '--init', fp, '--quant', 'W4A4', '--loss', 'rcm', '--lambda', '0.5', '--out', out], { stdio: 'ignore' });
+    lowbit(['train', '--config', config, '--init', fp, '--quant', 'W4A4', '--loss', 'rcm', '--lambda', '0.5', '--out', out]);
     const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(saved.loss).toMatchObject({ kind: 'rcm', lambda: 0.5, detach: true, centres: 'batch', teacher: fp });
     const log = readLog(out);
@@ -50,16 +34,16 @@ describe('RCM training', () => {
 
   it('running centres train too', async () => {
     const fp = tmp();
-    await train(resolveConfig(MICRO), { outDir: fp, quiet: true, evaluate: false });
+    await train(resolveConfig(MICRO4), { outDir: fp, quiet: true, evaluate: false });
     const out = tmp();
-    await train(resolveConfig({ ...MICRO, quant: 'W4A4', loss: { kind: 'rcm', lambda: 1, centres: 'running', decay: 0.5, teacher: fp } }), { outDir: out, quiet: true, evaluate: false, init: fp });
+    await train(resolveConfig({ ...MICRO4, quant: 'W4A4', loss: { kind: 'rcm', lambda: 1, centres: 'running', decay: 0.5, teacher: fp } }), { outDir: out, quiet: true, evaluate: false, init: fp });
     expect(readLog(out).every((r) => Number.isFinite(r.loss) && r.aqe_deg! > 0)).toBe(true);
   });
 
   it('config errors name what RCM needs', () => {
-    expect(() => resolveConfig({ ...MICRO, loss: { kind: 'rcm' } })).toThrow(ConfigError);
-    expect(() => resolveConfig({ ...MICRO, loss: { kind: 'rcm' } })).toThrow(/loss.teacher: RCM needs the full-precision teacher checkpoint/);
-    expect(() => resolveConfig({ ...MICRO, loss: { kind: 'rcm', teacher: 'x' } })).toThrow(/quant: RCM trains a quantized student/);
-    expect(() => resolveConfig({ ...MICRO, quant: 'W4A4', loss: { kind: 'rcm', teacher: 'x', centres: 'global' } })).toThrow(/loss.centres: expected one of 'batch', 'running'/);
+    expect(() => resolveConfig({ ...MICRO4, loss: { kind: 'rcm' } })).toThrow(ConfigError);
+    expect(() => resolveConfig({ ...MICRO4, loss: { kind: 'rcm' } })).toThrow(/loss.teacher: RCM needs the full-precision teacher checkpoint/);
+    expect(() => resolveConfig({ ...MICRO4, loss: { kind: 'rcm', teacher: 'x' } })).toThrow(/quant: RCM trains a quantized student/);
+    expect(() => resolveConfig({ ...MICRO4, quant: 'W4A4', loss: { kind: 'rcm', teacher: 'x', centres: 'global' } })).toThrow(/loss.centres: expected one of 'batch', 'running'/);
   });
 });

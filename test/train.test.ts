@@ -1,35 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/io/safetensors.ts';
-import { ConfigError, resolveConfig, validateConfig, type TrainConfig } from '../src/train/config.ts';
-import { train, TrainingDivergedError, type LogRecord } from '../src/train/trainer.ts';
+import { ConfigError, resolveConfig, validateConfig } from '../src/train/config.ts';
+import { train, TrainingDivergedError } from '../src/train/trainer.ts';
+import { lowbit, micro, readLog, tmpDir } from './micro.ts';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'lowbit-train-'));
-
-/** A very small run: 16x16 faces of 12 identities, a 1/16-width iresnet18, 8 steps. */
-function microConfig(over: Record<string, unknown> = {}): TrainConfig {
-  return resolveConfig({
-    preset: 'tiny',
-    steps: 8,
-    batchSize: 8,
-    logEvery: 2,
-    checkpointEvery: 4,
-    model: { width: 0.0625, inputSize: 16, numFeatures: 16 },
-    data: {
-      train: { options: { identities: 16, heldOutIdentities: 4, imagesPerIdentity: 6, size: 16 } },
-      heldOut: { options: { identities: 16, heldOutIdentities: 4, imagesPerIdentity: 6, size: 16 } },
-      pairs: 40,
-      workers: 0,
-    },
-    schedule: { warmupSteps: 2 },
-    ...over,
-  });
-}
-
-const readLog = (dir: string): LogRecord[] => readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
+const tmp = (): string => tmpDir('train');
+const microConfig = micro;
 
 describe('trainer', () => {
   it('resume continues exactly: the same losses as an uninterrupted run', async () => {
@@ -72,7 +50,7 @@ describe('trainer', () => {
     expect(JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')).accuracy).toBe(summary.verification!.accuracy);
 
     // lowbit eval on the checkpoint reproduces the held-out verification as JSON.
-    const out = execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'lowbit.mjs'), 'eval', '--checkpoint', dir, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = lowbit(['eval', '--checkpoint', dir, '--json']);
     const parsed = JSON.parse(out) as { accuracy: number; accuracy_std: number; tar_at_far: Record<string, number | null> };
     expect(parsed.accuracy).toBe(summary.verification!.accuracy);
     expect(parsed.accuracy_std).toBeGreaterThanOrEqual(0);
