@@ -7,8 +7,12 @@ import { coalesce } from './elementwise.ts';
 export type ReduceOp = 'sum' | 'max';
 const OP_ID: Record<ReduceOp, number> = { sum: 0, max: 1 };
 const WG = 256;
-/** Reductions at least this long get a workgroup per output (a tree), shorter ones a thread. */
+/** A workgroup per output (a strided loop, then a tree) when the reduction is long and the outputs
+ *  too few to fill the device one thread each; a thread per output otherwise. Measured on lavapipe
+ *  (bench/reduce.bench.ts, same run): sum over the rows of [4096, 512] took 65 ms with a workgroup
+ *  per output and 3.9 ms with a thread per output. LOWBIT_REDUCE_WG_OUTPUTS overrides, to re-measure. */
 const WORKGROUP_THRESHOLD = 128;
+const MAX_OUTPUTS_PER_WORKGROUP_MODE = Number(process.env.LOWBIT_REDUCE_WG_OUTPUTS ?? 1024);
 
 export function reducedShape(shape: Shape, axes: readonly number[], keepDims: boolean): number[] {
   const out: number[] = [];
@@ -31,7 +35,7 @@ export function runReduce(op: ReduceOp, x: Tensor, axesIn: number | readonly num
   const nOut = y.size;
   const nRed = sizeOf(axes.map((i) => x.shape[i]!));
   if (nRed === 0 && op === 'max') throw new Error(`${name}: cannot take the max over an empty axis of ${x.shape}`);
-  const perWorkgroup = nRed >= WORKGROUP_THRESHOLD;
+  const perWorkgroup = nRed >= WORKGROUP_THRESHOLD && nOut < MAX_OUTPUTS_PER_WORKGROUP_MODE;
   launch({
     name: `reduce.${name}`, shader: 'reduce', entry: perWorkgroup ? 'reduce_workgroup' : 'reduce_thread',
     constants: { OP: OP_ID[op] },

@@ -11,6 +11,8 @@ export const SUITES: Record<string, () => Promise<{ main: (opts: { json?: boolea
   loader: () => import('../../bench/loader.bench.ts'),
   train: () => import('../../bench/train.bench.ts'),
   memory: () => import('../../bench/memory.bench.ts'),
+  reduce: () => import('../../bench/reduce.bench.ts'),
+  rcm: () => import('../../bench/rcm.bench.ts'),
   conv: () => import('../../bench/conv.bench.ts'),
   quant: () => import('../../bench/quant.bench.ts'),
 };

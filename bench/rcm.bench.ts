@@ -1,0 +1,93 @@
+// What RCM costs over plain QAT: one W4A4 training step of the tiny preset's model with ArcFace, the
+// same with RCM (the frozen FP teacher's forward plus the angle computations), and the FP forward
+// alone. The issue's budget: RCM - QAT <= one FP forward. Run: npx tsx bench/rcm.bench.ts
+import { pathToFileURL } from 'node:url';
+import { noGrad } from '../src/autograd.ts';
+import { backward } from '../src/backward.ts';
+import { gpu } from '../src/gpu/device.ts';
+import { cosineLogits, marginSoftmaxLoss } from '../src/loss/margin.ts';
+import { rcmLoss } from '../src/loss/rcm.ts';
+import type { Layer } from '../src/nn/layers.ts';
+import { fromArray, randn } from '../src/ops/creation.ts';
+import { SGD } from '../src/optim/sgd.ts';
+import { dispose, keep, tidy, type Tensor } from '../src/tensor.ts';
+import { PRESETS } from '../src/train/config.ts';
+import { quantConfig } from '../src/quant/policy.ts';
+import { buildHead, buildModel } from '../src/train/model.ts';
+import { formatResult, measure, type BenchCase, type BenchOptions, type BenchResult } from './lib.ts';
+
+const BATCH = 32;
+const CLASSES = 100;
+const PER_IDENTITY = 4;
+
+interface Setup {
+  student: Layer;
+  teacher: Layer;
+  head: Tensor;
+  x: Tensor;
+  labels: Tensor;
+  labelsCpu: Int32Array;
+  opt: SGD;
+}
+
+function build(): Setup {
+  const model = PRESETS.tiny!.model;
+  const teacher = buildModel(model, 1).eval();
+  for (const [, p] of teacher.namedParameters()) p.requiresGrad = false;
+  const student = buildModel(model, 1, quantConfig('W4A4')).train();
+  const head = buildHead(CLASSES, model.numFeatures, 2);
+  const labelsCpu = Int32Array.from({ length: BATCH }, (_, i) => Math.floor(i / PER_IDENTITY));
+  return {
+    student, teacher, head, labelsCpu,
+    x: keep(randn([BATCH, 3, model.inputSize, model.inputSize], { seed: 3 })),
+    labels: keep(fromArray(labelsCpu, [BATCH])),
+    opt: new SGD([...student.parameters(), head], { lr: 0.001, momentum: 0.9 }),
+  };
+}
+
+function stepCase(id: string, kind: 'qat' | 'rcm' | 'teacher'): BenchCase {
+  let s: Setup;
+  return {
+    id,
+    setup: async () => {
+      s = build();
+      tidy(() => s.student.forward(s.x)); // quantizers initialize on their first training batch
+      await gpu().recorder.sync();
+    },
+    run: () => {
+      if (kind === 'teacher') return noGrad(() => s.teacher.forward(s.x));
+      const q = s.student.forward(s.x);
+      const loss = kind === 'qat'
+        ? marginSoftmaxLoss(cosineLogits(q, s.head), s.labels, { s: 16, m2: 0.3 }).loss
+        : rcmLoss(noGrad(() => s.teacher.forward(s.x)), q, s.head, s.labels, s.labelsCpu, { s: 16, m: 0.3, lambda: 1 }).loss;
+      backward(loss);
+      s.opt.step();
+      s.opt.zeroGrad();
+      return loss;
+    },
+    teardown: () => {
+      s.opt.dispose();
+      s.student.dispose();
+      s.teacher.dispose();
+      dispose([s.head, s.x, s.labels]);
+    },
+  };
+}
+
+export async function main(opts: BenchOptions = {}): Promise<void> {
+  const results: BenchResult[] = [];
+  for (const c of [stepCase('step_qat_w4a4_tiny_b32', 'qat'), stepCase('step_rcm_w4a4_tiny_b32', 'rcm'), stepCase('forward_fp_teacher_tiny_b32', 'teacher')]) {
+    const r = await measure(c, opts);
+    results.push(r);
+    console.log(opts.json ? JSON.stringify(r) : formatResult(r));
+    gpu().pool.trim();
+  }
+  const [qat, rcm, teacher] = results.map((r) => r.median_ms) as [number, number, number];
+  const summary = { case: 'rcm_overhead', rcm_over_qat: rcm / qat, extra_ms: rcm - qat, fp_forward_ms: teacher, extra_in_fp_forwards: (rcm - qat) / teacher };
+  console.log(opts.json ? JSON.stringify(summary) : `RCM / QAT step: ${summary.rcm_over_qat.toFixed(3)}x; RCM's extra ${summary.extra_ms.toFixed(1)} ms = ${summary.extra_in_fp_forwards.toFixed(2)} FP forward passes (${teacher.toFixed(1)} ms each)`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await main({ json: process.argv.includes('--json') });
+  process.exit(0);
+}
