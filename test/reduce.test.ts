@@ -34,6 +34,9 @@ describe('reductions over any axes', () => {
       checkOp({ label: 'max', inputs: [{ shape }], gpu: ([x]) => max(x!, axes), ref: ([x]) => reduceRef('max', x!, shape, axes) }));
   }
 
+  it('long reductions with outputs enough for a thread each (forward; the path is the same code for sum and max)', () =>
+    checkOp({ label: 'sum 1030x129', inputs: [{ shape: [1030, 129], grad: false }], gpu: ([x]) => sum(x!, 1), ref: ([x]) => reduceRef('sum', x!, [1030, 129], 1), fwd: { atol: 1e-4, rtol: 1e-4 } }));
+
   it('max shares the gradient between tied maxima (as torch.amax)', async () => {
     const x = parameter(fromArray([1, 5, 5, 2, 2, 0], [2, 3]));
     const y = max(x, 1);
