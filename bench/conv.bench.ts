@@ -1,5 +1,5 @@
 // conv2d GFLOP/s for forward, dx and dw on the ResNet18 shapes at batch 8 (FLOPs of each: 2*N*O*Ho*Wo*C*kh*kw).
-// Run: npx tsx bench/conv.bench.ts [--json] [--filter substring]  (or `lowbit bench conv [--json]`)
+// Run: npx tsx bench/conv.bench.ts [--json] [--filter substring] [--tiny]  (or `lowbit bench conv [--json]`)
 import { pathToFileURL } from 'node:url';
 import { conv2dFlops, conv2dOutShape, planConv2d, runConv2d, runConv2dBackwardInput, runConv2dBackwardWeight, type Conv2dPlan } from '../kernels/conv2d.ts';
 import { randn } from '../src/ops/creation.ts';
@@ -30,6 +30,29 @@ export const CONV_SHAPES: ConvShape[] = [
   { id: '7', x: [8, 512, 7, 7], w: [512, 512, 3, 3], stride: 1, padding: 1 },
 ];
 
+/** The convolutions of the `tiny` / `demo` training presets (iresnet18 width 0.25 on 32x32, batch 32):
+ *  few channels, small images. Not in `lowbit bench conv`; `npx tsx bench/conv.bench.ts --tiny` runs
+ *  them, and the lab takes `--shape tiny`. */
+export const TINY_CONV_SHAPES: ConvShape[] = [
+  { id: 't32_c3', x: [32, 3, 32, 32], w: [16, 3, 3, 3], stride: 1, padding: 1 },
+  { id: 't32', x: [32, 16, 32, 32], w: [16, 16, 3, 3], stride: 1, padding: 1 },
+  { id: 't32_s2', x: [32, 16, 32, 32], w: [16, 16, 3, 3], stride: 2, padding: 1 },
+  { id: 't32_1x1_s2', x: [32, 16, 32, 32], w: [16, 16, 1, 1], stride: 2, padding: 0 },
+  { id: 't16', x: [32, 16, 16, 16], w: [16, 16, 3, 3], stride: 1, padding: 1 },
+  { id: 't16_o32', x: [32, 16, 16, 16], w: [32, 16, 3, 3], stride: 1, padding: 1 },
+  { id: 't16_s2', x: [32, 32, 16, 16], w: [32, 32, 3, 3], stride: 2, padding: 1 },
+  { id: 't16_1x1_s2', x: [32, 16, 16, 16], w: [32, 16, 1, 1], stride: 2, padding: 0 },
+  { id: 't8', x: [32, 32, 8, 8], w: [32, 32, 3, 3], stride: 1, padding: 1 },
+  { id: 't8_o64', x: [32, 32, 8, 8], w: [64, 32, 3, 3], stride: 1, padding: 1 },
+  { id: 't8_s2', x: [32, 64, 8, 8], w: [64, 64, 3, 3], stride: 2, padding: 1 },
+  { id: 't8_1x1_s2', x: [32, 32, 8, 8], w: [64, 32, 1, 1], stride: 2, padding: 0 },
+  { id: 't4', x: [32, 64, 4, 4], w: [64, 64, 3, 3], stride: 1, padding: 1 },
+  { id: 't4_o128', x: [32, 64, 4, 4], w: [128, 64, 3, 3], stride: 1, padding: 1 },
+  { id: 't4_s2', x: [32, 128, 4, 4], w: [128, 128, 3, 3], stride: 2, padding: 1 },
+  { id: 't4_1x1_s2', x: [32, 64, 4, 4], w: [128, 64, 1, 1], stride: 2, padding: 0 },
+  { id: 't2', x: [32, 128, 2, 2], w: [128, 128, 3, 3], stride: 1, padding: 1 },
+];
+
 export const planOf = (s: ConvShape): Conv2dPlan => planConv2d(s.x, s.w, null, { stride: s.stride, padding: s.padding });
 
 export function convCases(shapes = CONV_SHAPES): BenchCase[] {
@@ -53,12 +76,12 @@ export function convCases(shapes = CONV_SHAPES): BenchCase[] {
   });
 }
 
-export async function main(opts: BenchOptions & { filter?: string } = {}): Promise<void> {
-  await runCases(convCases().filter((c) => !opts.filter || c.id.includes(opts.filter)), opts);
+export async function main(opts: BenchOptions & { filter?: string; tiny?: boolean } = {}): Promise<void> {
+  await runCases(convCases(opts.tiny ? TINY_CONV_SHAPES : CONV_SHAPES).filter((c) => !opts.filter || c.id.includes(opts.filter)), opts);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const at = process.argv.indexOf('--filter');
-  await main({ json: process.argv.includes('--json'), filter: at > 0 ? process.argv[at + 1] : undefined });
+  await main({ json: process.argv.includes('--json'), filter: at > 0 ? process.argv[at + 1] : undefined, tiny: process.argv.includes('--tiny') });
   process.exit(0);
 }

@@ -75,3 +75,30 @@ export async function runCases(cases: readonly BenchCase[], opts: BenchOptions =
   }
   return results;
 }
+
+/**
+ * Variants of one job timed round-robin, sample by sample (2 warm-up rounds, then `rounds`), so that
+ * another job on the shared CPU slows them all alike; prints each median and its speedup over the
+ * last variant (the baseline).
+ */
+export async function compareInterleaved(variants: readonly [string, () => unknown][], rounds: number, json?: boolean): Promise<BenchResult[]> {
+  await initGpu();
+  const samples = variants.map((): number[] => []);
+  for (let r = 0; r < 2 + rounds; r++) {
+    for (const [v, [, run]] of variants.entries()) {
+      await gpu().recorder.sync();
+      const start = performance.now();
+      tidy(run);
+      await gpu().recorder.sync();
+      if (r >= 2) samples[v]!.push(performance.now() - start);
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const base = median(samples[variants.length - 1]!);
+  return variants.map(([id], v) => {
+    const ms = median(samples[v]!);
+    const r: BenchResult = { case: id, median_ms: ms, mad_ms: median(samples[v]!.map((t) => Math.abs(t - ms))), min_ms: Math.min(...samples[v]!), samples: rounds, speedup: base / ms };
+    console.log(json ? JSON.stringify(r) : `${id.padEnd(44)} median ${ms.toFixed(3).padStart(9)} ms  min ${r.min_ms.toFixed(3).padStart(9)}  x${(base / ms).toFixed(2)}`);
+    return r;
+  });
+}

@@ -1,6 +1,7 @@
 // 2-D convolution (NCHW, groups 1, dilation 1): shape plan, FLOP count, the dispatch of the three
-// implicit-GEMM kernels (forward, dx, dw; shaders/conv2d.wgsl, shaders/conv2d_dw.wgsl) with the
-// production tile table, and the CPU references (plain loops, float64) the tests compare against.
+// implicit-GEMM kernels (forward, dx, dw; shaders/conv2d.wgsl, shaders/conv2d_dw.wgsl) and of the
+// direct 3x3 ones (shaders/conv2d_3x3.wgsl) with the production table that chooses among them, and
+// the CPU references (plain loops, float64) the tests compare against.
 import { gpu } from '../src/gpu/device.ts';
 import { runUnary } from './elementwise.ts';
 import { grid1d, launch, Uniforms } from '../src/gpu/kernel.ts';
@@ -61,9 +62,10 @@ export const conv2dOutShape = (p: Conv2dPlan): number[] => [p.N, p.O, p.Ho, p.Wo
 export const conv2dFlops = (p: Conv2dPlan): number => 2 * p.N * p.O * p.Ho * p.Wo * p.C * p.kh * p.kw;
 
 // ---- GPU dispatch ----------------------------------------------------------------------------------
-// Subgroup kernels: shaders/conv2d.wgsl (forward, dx) and shaders/conv2d_dw.wgsl (dw partial sums);
-// without subgroups of at least SUBGROUP_LANES lanes the same algorithms run from
-// shaders/conv2d_portable.wgsl, which also holds the split-K sum (conv2d_dw_reduce).
+// Subgroup kernels: shaders/conv2d.wgsl (forward, dx) and shaders/conv2d_dw.wgsl (dw partial sums),
+// and for 3x3 padding-1 convs shaders/conv2d_3x3.wgsl (all three); without subgroups of at least
+// SUBGROUP_LANES lanes the implicit GEMMs run from shaders/conv2d_portable.wgsl, which also holds
+// the split-K sum (conv2d_dw_reduce).
 
 /** One kernel configuration: TM output channels per workgroup, TN pixels (forward, dx) or weight
  *  columns (dw) per invocation, WG invocations per workgroup. */
@@ -78,6 +80,10 @@ export interface ConvKernel {
   /** forward, dx: read the weights from a copy permuted to [kh*kw, CI, M] (M = output channels of the
    *  GEMM, contiguous), so that the lanes of a subgroup load neighbouring floats. */
   packWeights?: boolean;
+  /** A 3x3 padding-1 conv of stride 1 or 2 (directApplies): shaders/conv2d_3x3.wgsl.
+   *  forward, dx: lanes over quads of 4 neighbouring pixels of a row (TN 4 by design); dw: lanes over
+   *  (c, ky), 3 weight columns each (TN 3 by design). */
+  direct?: boolean;
 }
 
 /** Lanes that share one load in the subgroup kernels (their SG). */
@@ -98,6 +104,10 @@ function tileDefines(k: ConvKernel): Record<string, number> {
 /** y [N,O,Ho,Wo] = conv(x [N,C,H,W], w [O,C,kh,kw]) + bias [O] (bias optional). */
 export function runConv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dPlan, k = chooseKernel('fwd', p)): Tensor {
   const y = Tensor.empty(conv2dOutShape(p), 'conv2d'); // [N,O,Ho,Wo]
+  if (k.direct) {
+    launchDirect('conv2d', x, w, bias, y, p, false, k);
+    return y;
+  }
   const u = new Uniforms().u32(p.N, p.C, p.H, p.W, p.O, p.Ho, p.Wo, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW);
   const wt = weightsFor(w, p, false, k, u);
   launchIgemm('conv2d', x, wt, bias, y, u, p.O, p.N * p.Ho * p.Wo, 1, false, k, p);
@@ -109,6 +119,10 @@ export function runConv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dPl
  *  z axis walks the stride's parity classes of input pixels. */
 export function runConv2dBackwardInput(dy: Tensor, w: Tensor, p: Conv2dPlan, k = chooseKernel('dx', p)): Tensor {
   const dx = Tensor.empty([p.N, p.C, p.H, p.W], 'conv2d.dx');
+  if (k.direct) {
+    launchDirect('conv2d.dx', dy, w, null, dx, p, true, k);
+    return dx;
+  }
   const u = new Uniforms().u32(p.N, p.O, p.Ho, p.Wo, p.C, p.H, p.W, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW);
   const wt = weightsFor(w, p, true, k, u);
   const classPixels = p.N * Math.ceil(p.H / p.strideH) * Math.ceil(p.W / p.strideW);
@@ -146,6 +160,39 @@ function launchIgemm(name: string, img: Tensor, w: Tensor, bias: Tensor | null, 
   });
 }
 
+/** The convolutions shaders/conv2d_3x3.wgsl handles: 3x3, padding 1, output width divisible by 4 (a
+ *  row splits into vec4 quads); stride 1, or (forward, dw) stride 2 of a width divisible by 8. */
+export function directApplies(p: Conv2dPlan, op: ConvOp): boolean {
+  if (p.kh !== 3 || p.kw !== 3 || p.padH !== 1 || p.padW !== 1 || p.strideH !== p.strideW) return false;
+  if (p.strideW === 1) return p.W % 4 === 0;
+  return p.strideW === 2 && op !== 'dx' && p.W % 8 === 0;
+}
+
+/** forward (img = x, out = y, M = O) or dx (img = dy, out = dx, M = C, the weights read transposed). */
+function launchDirect(name: string, img: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2dPlan, backwardInput: boolean, k: ConvKernel): void {
+  checkDirect(name, p, backwardInput ? 'dx' : 'fwd');
+  const [M, CI] = backwardInput ? [p.C, p.O] : [p.O, p.C];
+  const [strideO, strideC] = [p.C * 9, 9]; // w [O, C, 3, 3]
+  const [strideM, strideCI] = backwardInput ? [strideC, strideO] : [strideO, strideC];
+  const [inH, inW, outH, outW] = backwardInput ? [p.Ho, p.Wo, p.H, p.W] : [p.H, p.W, p.Ho, p.Wo];
+  launch({
+    name, shader: 'conv2d_3x3', entry: 'conv2d_3x3',
+    constants: { BACKWARD_INPUT: backwardInput ? 1 : 0, HAS_BIAS: bias ? 1 : 0, STRIDE: p.strideW },
+    defines: { TM: k.TM, WG: k.WG },
+    uniforms: new Uniforms().u32(p.N, CI, inH, inW, M, outH, outW, strideM, strideCI, 1),
+    inputs: [img, w, bias ?? w], outputs: [out],
+    workgroups: [Math.ceil((p.N * outH * outW) / 4 / k.WG), Math.ceil(M / k.TM), 1],
+    flops: conv2dFlops(p), bytes: 4 * (img.size + w.size + out.size),
+    shapes: planShapes(p),
+  });
+}
+
+function checkDirect(name: string, p: Conv2dPlan, op: ConvOp): void {
+  if (!directApplies(p, op)) {
+    throw new RangeError(`${name}: the direct 3x3 kernel needs padding 1, stride 1 and a width divisible by 4 or (not dx) stride 2 and a width divisible by 8, got ${planShapes(p)}`);
+  }
+}
+
 /** dw [O,C,kh,kw] from dy [N,O,Ho,Wo] and x [N,C,H,W]: split-K partial sums, then their sum. */
 export function runConv2dBackwardWeight(dy: Tensor, x: Tensor, p: Conv2dPlan, k = chooseKernel('dw', p), splits = dwSplits(p, k)): Tensor {
   const columns = p.C * p.kh * p.kw;
@@ -158,10 +205,13 @@ export function runConv2dBackwardWeight(dy: Tensor, x: Tensor, p: Conv2dPlan, k 
   const u = new Uniforms().u32(p.N, p.C, p.H, p.W, p.O, p.Ho, p.Wo, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW, rowsPerSplit, used);
   // One split writes dw itself; more write partial sums [splits, O, C*kh*kw] that a second pass adds.
   const partial = used === 1 ? dw : Tensor.empty([used, p.O, columns], 'conv2d.dw partial');
+  if (k.direct) checkDirect('conv2d.dw', p, 'dw');
   launch({
-    name: 'conv2d.dw', shader: k.subgroups ? 'conv2d_dw' : 'conv2d_portable', entry: 'conv2d_dw_partial',
-    defines: tileDefines(k),
-    uniforms: u, inputs: [x, dy], outputs: [partial],
+    name: 'conv2d.dw',
+    // direct: an invocation owns 3 columns (c, ky, 0..2) and reads x both by vec4 and by float
+    ...(k.direct ? { shader: 'conv2d_3x3', entry: 'conv2d_dw_3x3', constants: { STRIDE: p.strideW }, defines: { TM: k.TM, WG: k.WG }, inputs: [x, x, dy] }
+      : { shader: k.subgroups ? 'conv2d_dw' : 'conv2d_portable', entry: 'conv2d_dw_partial', defines: tileDefines(k), inputs: [x, dy] }),
+    uniforms: u, outputs: [partial],
     workgroups: [Math.ceil(columns / (k.WG * k.TN)), Math.ceil(p.O / k.TM), used],
     flops: conv2dFlops(p), bytes: 4 * (x.size + dy.size + partial.size),
     shapes: planShapes(p),
@@ -211,27 +261,82 @@ export function dwSplits(p: Conv2dPlan, k: ConvKernel): number {
 //                14 3x3 s2            8.9  6.9  5.1            6.9  6.9  5.0            8.3  8.3  3.7
 //                14 1x1 s2            8.2  7.7  4.8            6.6  6.2  4.3            4.8  7.7  3.9
 // Without subgroups (of >= SUBGROUP_LANES lanes) the v2 portable kernels run: 16x8/16, dw 8x4/64.
+//
+// Then, for the tiny/demo presets (iresnet18 x0.25 at 32x32, batch 32: few channels, small images;
+// lab `--shape tiny`, TINY_CONV_SHAPES) and re-measured on the 112 shapes they touch: one lab run per
+// block, 5-7 interleaved rounds, median GFLOP/s; a training job shared the machine at times, so
+// compare within a row (the 112 rows: one 9-round run on an idler machine, hence higher numbers).
+// "was" = the table above's choice on that shape.
+// 1. direct (v7, shaders/conv2d_3x3.wgsl) for every 3x3 padding-1 conv of stride 1 and a width
+//    divisible by 4, or (forward, dw) of stride 2 and a width divisible by 8 (most FLOPs of both
+//    models); dw TM 16 when O <= 16, else 32:
+//      shape                fwd: direct 16x4/32  was     dx: direct 16x4/32  was     dw: direct  was
+//      56 (8,64->64)             21.4            18.2        23.6            20.0        29.2 32x3   19.6
+//      28 (8,128->128)           22.5            19.2        23.3            20.2        27.8 32x3   18.4
+//      t32_c3 (32,3->16)          7.0             1.8         -                          11.8 16x3    1.9
+//      t32 (32,16->16)            9.3             5.1         9.2             8.6        21.2 16x3    4.9
+//      t16 (32,16->16)           18.4             4.1        19.2            13.1        17.2 16x3    6.2
+//      t8 (32,32->32)            20.4            15.0        20.0            15.1        17.7 32x3   11.0
+//      t4 (32,64->64)            20.8            11.0        21.1            12.3        13.8 32x3    9.2
+//      t16_o32 / t8_o64 / t4_o128 (dw)                                                24.5 / 21.1 / 18.0 32x3
+//                                                                                    was 11.5 / 12.4 / 11.6
+//      stride 2: 56_s2 (8,64->128)  20.5            15.6         (dx: igemm)          29.4 32x3   18.0
+//      t32_s2 (32,16->16)         8.5             3.7                                10.9 16x3    3.3
+//      t16_s2 (32,32->32)        17.7            14.0                                12.9 32x3   10.1
+//      t8_s2 (32,64->64)         11.6             9.6                                16.1 32x3    4.6
+// 2. "narrow" (GEMM rows <= 32: forward, dw O; dx C): TM 16; dw 16x3/16 with UNROLL 2 (WG 16 needs
+//    fewer splits; TM 32 on 16 channels wastes half). Measured before the direct kernels took these
+//    shapes: dw t32_s2 4.7 -> 13.2, t16_s2 11.4 -> 13.5, forward t32_s2 2.7 -> 3.9; what still runs
+//    them in the tiny model, the 1x1 stride-2 shortcuts: dw 0.5-1.5 -> 3.1-3.7 (TN fitted to 16
+//    columns: 1).
+// 3. "small" dw: 32x2/16 with UNROLL 2: t2 3.1 -> 7.5, t4_s2 3.5 -> 9.2 (t8_s2 4.7 -> 11.8, now
+//    direct), and the 112 model's 7 14.2 -> 15.4, 14_s2 11.8 -> 13.2, 14_1x1_s2 10.8 -> 12.2 (9 rounds,
+//    an idler machine than the other rows; an earlier run: 7.5 -> 9.1, 7.9 -> 8.3, 7.1 -> 7.7). "large" dw
+//    stays 32x2/32 UNROLL 4 (56, 28, 56_s2, 28_1x1_s2: UNROLL 2 and WG 16 within noise).
+// 4. UNROLL never past the loop it unrolls, dw TN never past the layer's columns (chooseKernel).
 
 export type ConvOp = 'fwd' | 'dx' | 'dw';
-type ShapeClass = 'large' | 'small';
-const v5 = (TM: number, TN: number, WG: number): ConvKernel => ({ TM, TN, WG, subgroups: true, unroll: 4 });
+type ShapeClass = 'large' | 'small' | 'narrow';
+const v5 = (TM: number, TN: number, WG: number, unroll = 4): ConvKernel => ({ TM, TN, WG, subgroups: true, unroll });
 const v2 = (TM: number, TN: number, WG: number): ConvKernel => ({ TM, TN, WG, subgroups: false });
 
 const PRODUCTION: Record<ShapeClass, Record<ConvOp, ConvKernel>> = {
   large: { fwd: v5(32, 2, 32), dx: v5(16, 4, 32), dw: v5(32, 2, 32) },
-  small: { fwd: v5(16, 4, 32), dx: v5(16, 4, 32), dw: v5(32, 2, 32) },
+  small: { fwd: v5(16, 4, 32), dx: v5(16, 4, 32), dw: v5(32, 2, 16, 2) },
+  narrow: { fwd: v5(16, 4, 32), dx: v5(16, 4, 32), dw: v5(16, 3, 16, 2) },
 };
 const PORTABLE: Record<ConvOp, ConvKernel> = { fwd: v2(16, 8, 16), dx: v2(16, 8, 16), dw: v2(8, 4, 64) };
+/** The convs directApplies() accepts, at every size (shaders/conv2d_3x3.wgsl); dw with TM 16 when
+ *  there are at most 16 output channels. */
+const direct = (TM: number, TN: number, WG: number): ConvKernel => ({ TM, TN, WG, subgroups: true, direct: true });
+const DIRECT = { fwd: direct(16, 4, 32), dx: direct(16, 4, 32), dw: direct(32, 3, 16), dwNarrow: direct(16, 3, 16) };
 
-const shapeClass = (p: Conv2dPlan): ShapeClass => (p.Ho * p.Wo > 64 ? 'large' : 'small');
+/** Rows of the GEMM a workgroup tiles TM at a time: output channels (forward, dw), input channels (dx). */
+const gemmRows = (op: ConvOp, p: Conv2dPlan): number => (op === 'dx' ? p.C : p.O);
+/** Length of the loop the subgroup kernels unroll: the channels summed (forward C, dx O); dw a dy row. */
+const unrolledLoop = (op: ConvOp, p: Conv2dPlan): number => (op === 'fwd' ? p.C : op === 'dx' ? p.O : p.Wo);
+
+function shapeClass(op: ConvOp, p: Conv2dPlan): ShapeClass {
+  if (gemmRows(op, p) <= 32) return 'narrow';
+  return p.Ho * p.Wo > 64 ? 'large' : 'small';
+}
 
 export function chooseKernel(op: ConvOp, p: Conv2dPlan): ConvKernel {
-  return subgroupsUsable() ? PRODUCTION[shapeClass(p)][op] : PORTABLE[op];
+  if (!subgroupsUsable()) return PORTABLE[op];
+  if (directApplies(p, op)) return op === 'dw' && p.O <= 16 ? DIRECT.dwNarrow : DIRECT[op];
+  const k = PRODUCTION[shapeClass(op, p)][op];
+  // Never unroll past the loop's end (those FMAs multiply zeros): the first layer's 3 input channels.
+  const unroll = Math.min(k.unroll ?? 1, unrolledLoop(op, p));
+  // dw: never give a lane more weight columns than the layer has (3 input channels x 3x3 taps = 27,
+  // a 1x1 shortcut from 16 channels = 16): the columns past the end are computed and dropped.
+  const TN = op === 'dw' ? Math.min(k.TN, Math.ceil((p.C * p.kh * p.kw) / k.WG)) : k.TN;
+  return unroll === k.unroll && TN === k.TN ? k : { ...k, unroll, TN };
 }
 
 /** Every distinct (op, kernel) the tables can choose here (the tests run each on odd shapes). */
 export function productionKernels(): [ConvOp, ConvKernel][] {
-  const tables = [...(subgroupsUsable() ? Object.values(PRODUCTION) : []), PORTABLE];
+  const { dwNarrow, ...directByOp } = DIRECT;
+  const tables: Record<ConvOp, ConvKernel>[] = [...(subgroupsUsable() ? [...Object.values(PRODUCTION), directByOp, { ...directByOp, dw: dwNarrow }] : []), PORTABLE];
   const all = tables.flatMap((byOp) => Object.entries(byOp) as [ConvOp, ConvKernel][]);
   return all.filter(([op, k], i) => all.findIndex(([o, other]) => o === op && JSON.stringify(other) === JSON.stringify(k)) === i);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  conv2dBackwardInputRef, conv2dBackwardWeightRef, conv2dFlops, conv2dOutShape, conv2dRef, planConv2d, productionKernels,
+  chooseKernel, conv2dBackwardInputRef, conv2dBackwardWeightRef, conv2dFlops, conv2dOutShape, conv2dRef, planConv2d, productionKernels,
   runConv2d, runConv2dBackwardInput, runConv2dBackwardWeight, type Conv2dOptions, type ConvKernel, type ConvOp,
 } from '../kernels/conv2d.ts';
 import { convCases, CONV_SHAPES, planOf } from '../bench/conv.bench.ts';
@@ -60,6 +60,18 @@ const ODD_CASES: [string, Case][] = [
   ['kernel as large as the padded input', { x: [1, 2, 3, 3], w: [2, 2, 5, 5], opts: { padding: 1 } }],
   ['more channels than one workgroup tile', { x: [3, 37, 6, 5], w: [41, 37, 3, 3], opts: { padding: 1 } }],
   ['an output image over 64 pixels (the table\'s "large" class)', { x: [1, 3, 11, 9], w: [5, 3, 3, 3], opts: { padding: 1 } }],
+  ['over 32 output channels and 64 pixels ("large", not "narrow")', { x: [1, 5, 9, 9], w: [37, 5, 3, 3], opts: { padding: 1 } }],
+  ['over 32 output channels, at most 64 pixels ("small")', { x: [2, 35, 4, 5], w: [33, 35, 3, 3], opts: { padding: 1 } }],
+  ['a 2-pixel dy row (dw unrolls 2, not 4)', { x: [3, 6, 2, 2], w: [40, 6, 3, 3], opts: { padding: 1 } }],
+  ['one input channel (forward unrolls 1), one output channel (dx unrolls 1)', { x: [2, 1, 5, 6], w: [1, 1, 3, 3], opts: { padding: 1 } }],
+  // shaders/conv2d_3x3.wgsl takes 3x3 stride-1 padding-1 convs of widths divisible by 4
+  ['direct 3x3: width 12 (3 quads a row: rows cross subgroups), odd H, C, O', { x: [2, 5, 7, 12], w: [19, 5, 3, 3], opts: { padding: 1 } }],
+  ['direct 3x3: width 8 and 4, batch 3', { x: [3, 9, 3, 8], w: [6, 9, 3, 3], opts: { padding: 1 } }],
+  ['direct 3x3: width 4, one row', { x: [3, 2, 1, 4], w: [17, 2, 3, 3], opts: { padding: 1 } }],
+  ['not direct: width 10 (not a multiple of 4)', { x: [2, 3, 6, 10], w: [5, 3, 3, 3], opts: { padding: 1 } }],
+  ['direct 3x3 stride 2 (forward, dw): width 24 (3 quads a row), odd H', { x: [2, 5, 7, 24], w: [19, 5, 3, 3], opts: { stride: 2, padding: 1 } }],
+  ['direct 3x3 stride 2: width 8, one output quad a row', { x: [3, 4, 8, 8], w: [6, 4, 3, 3], opts: { stride: 2, padding: 1 } }],
+  ['not direct: stride 2 of width 12 (not a multiple of 8)', { x: [2, 3, 6, 12], w: [5, 3, 3, 3], opts: { stride: 2, padding: 1 } }],
 ];
 
 describe('conv2d kernels vs the float64 CPU reference', () => {
@@ -84,8 +96,34 @@ describe('conv2d kernels vs the float64 CPU reference', () => {
 
   it('every kernel of the production tables is correct on odd shapes', async () => {
     for (const [op, kernel] of productionKernels()) {
-      await expectKernelsMatch({ x: [2, 11, 7, 9], w: [19, 11, 3, 3], opts: { stride: 2, padding: 1 } }, kernel, undefined, [op]);
+      // the direct kernels take only 3x3 stride-1 padding-1 convs of widths divisible by 4
+      if (!kernel.direct) {
+        await expectKernelsMatch({ x: [2, 11, 7, 9], w: [19, 11, 3, 3], opts: { stride: 2, padding: 1 } }, kernel, undefined, [op]);
+        continue;
+      }
+      // the direct kernels take 3x3 padding-1 convs, stride 1 of widths divisible by 4, stride 2 (not dx) by 8
+      await expectKernelsMatch({ x: [2, 11, 7, 12], w: [19, 11, 3, 3], opts: { padding: 1 } }, kernel, undefined, [op]);
+      if (op !== 'dx') await expectKernelsMatch({ x: [2, 11, 7, 24], w: [19, 11, 3, 3], opts: { stride: 2, padding: 1 } }, kernel, undefined, [op]);
     }
+  });
+
+  it('chooses by shape class: narrow, small, large, direct; unroll and dw columns fitted to the layer', () => {
+    const pick = (x: Shape, w: Shape, opts: Conv2dOptions, op: ConvOp): ConvKernel => chooseKernel(op, planConv2d(x, w, null, opts));
+    if (!productionKernels().some(([, k]) => k.subgroups)) return; // the portable table has no classes
+    expect(pick([1, 3, 32, 32], [16, 3, 3, 3], { padding: 1 }, 'fwd').direct).toBe(true);
+    expect(pick([1, 3, 30, 30], [16, 3, 3, 3], { padding: 1 }, 'fwd')).toMatchObject({ TM: 16, unroll: 3 });
+    expect(pick([1, 3, 30, 30], [16, 3, 3, 3], { padding: 1 }, 'dw')).toMatchObject({ TM: 16, TN: 2, WG: 16 }); // 27 columns
+    expect(pick([1, 3, 32, 32], [16, 3, 3, 3], { padding: 1 }, 'dw')).toMatchObject({ TM: 16, direct: true });
+    expect(pick([1, 3, 32, 32], [17, 3, 3, 3], { padding: 1 }, 'dw')).toMatchObject({ TM: 32, direct: true });
+    expect(pick([1, 16, 32, 32], [16, 16, 1, 1], { stride: 2 }, 'dw')).toMatchObject({ TM: 16, TN: 1 }); // 16 columns
+    expect(pick([1, 16, 9, 9], [32, 16, 3, 3], { padding: 1 }, 'dw')).toMatchObject({ TM: 16, TN: 3 });   // O = 32: narrow
+    expect(pick([1, 16, 7, 7], [33, 16, 3, 3], { padding: 1 }, 'dw')).toMatchObject({ TM: 32, WG: 16, unroll: 2 }); // small
+    expect(pick([1, 16, 9, 9], [33, 16, 3, 3], { padding: 1 }, 'dw')).toMatchObject({ TM: 32, WG: 32, unroll: 4 }); // large
+    expect(pick([1, 16, 2, 2], [64, 16, 3, 3], { padding: 1 }, 'dw')).toMatchObject({ unroll: 2 });
+    expect(pick([1, 64, 7, 7], [64, 64, 3, 3], { padding: 1 }, 'dx').direct).toBeFalsy(); // width 7
+    expect(pick([1, 64, 8, 8], [64, 64, 3, 3], { stride: 2, padding: 1 }, 'fwd').direct).toBe(true);
+    expect(pick([1, 64, 8, 8], [64, 64, 3, 3], { stride: 2, padding: 1 }, 'dx').direct).toBeFalsy(); // dx: stride 1 only
+    expect(pick([1, 64, 4, 4], [64, 64, 3, 3], { stride: 2, padding: 1 }, 'dw').direct).toBeFalsy(); // output width 2
   });
 });
 

@@ -1,11 +1,12 @@
 // conv2d kernel lab runner: validates every variant against the float64 CPU reference (on the shape
 // with batch 1), then times them on the ResNet18 shapes and prints GFLOP/s (median of interleaved
 // rounds: the CPU is shared, so variants of one op are timed round-robin, not one after another).
-//   npx tsx kernels/lab/conv2d/run.ts [--op fwd,dx,dw] [--shape 56,14_s2|all] [--variant 'regexp'] [--rounds 5]
-// The default is the 56x56 layer (a few minutes); `--shape all` sweeps bench/conv.bench.ts's shapes (an hour).
+//   npx tsx kernels/lab/conv2d/run.ts [--op fwd,dx,dw] [--shape 56,14_s2,t32|all|tiny] [--variant 'regexp'] [--rounds 5]
+// The default is the 56x56 layer (a few minutes); `--shape all` sweeps bench/conv.bench.ts's shapes (an
+// hour), `--shape tiny` the shapes of the tiny training preset (TINY_CONV_SHAPES, batch 32).
 import { parseArgs } from 'node:util';
 import { conv2dBackwardInputRef, conv2dBackwardWeightRef, conv2dFlops, conv2dOutShape, conv2dRef, type Conv2dPlan } from '../../conv2d.ts';
-import { CONV_SHAPES, planOf, type ConvShape } from '../../../bench/conv.bench.ts';
+import { CONV_SHAPES, planOf, TINY_CONV_SHAPES, type ConvShape } from '../../../bench/conv.bench.ts';
 import { gpu, initGpu } from '../../../src/gpu/device.ts';
 import { fromArray } from '../../../src/ops/creation.ts';
 import { normalArray } from '../../../src/random.ts';
@@ -22,9 +23,11 @@ const { values: args } = parseArgs({
   },
 });
 const ops = args.op.split(',') as Op[];
-const shapes = (args.shape === 'all' ? CONV_SHAPES.map((s) => s.id) : args.shape.split(',')).map((id) => {
-  const s = CONV_SHAPES.find((c) => c.id === id);
-  if (!s) throw new Error(`unknown shape '${id}' (known: ${CONV_SHAPES.map((c) => c.id).join(', ')})`);
+const known = [...CONV_SHAPES, ...TINY_CONV_SHAPES];
+const ids = args.shape === 'all' ? CONV_SHAPES.map((s) => s.id) : args.shape === 'tiny' ? TINY_CONV_SHAPES.map((s) => s.id) : args.shape.split(',');
+const shapes = ids.map((id) => {
+  const s = known.find((c) => c.id === id);
+  if (!s) throw new Error(`unknown shape '${id}' (known: ${known.map((c) => c.id).join(', ')})`);
   return s;
 });
 const rounds = Number(args.rounds);
@@ -82,7 +85,7 @@ for (const s of shapes) {
   const flops = conv2dFlops(p);
   console.log(`\n## ${s.id}: x[${s.x}] w[${s.w}] stride ${s.stride} pad ${s.padding}  (${(flops / 1e9).toFixed(3)} GFLOP per op)`);
   for (const op of ops) {
-    const variants = VARIANTS.filter((v) => v.op === op && new RegExp(args.variant).test(v.name));
+    const variants = VARIANTS.filter((v) => v.op === op && new RegExp(args.variant).test(v.name) && (v.applies?.(p) ?? true));
     const errors = new Map<Variant, number>();
     for (const v of variants) errors.set(v, await validate(v, s, refs));
     const { tensors } = operands(s, p, 1);

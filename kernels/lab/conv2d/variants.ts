@@ -12,8 +12,12 @@
 //                 blends the loop-carried accumulators with the execution mask once per 4 FMAs
 //   +v6 packed    (forward, dx) the weights permuted to [kh*kw, CI, M] first (kernels/conv2d.ts
 //                 packWeights): a subgroup's SG weight loads hit one cache line instead of SG
+//   v7 direct     (3x3 padding-1 convs: stride 1, widths divisible by 4; stride 2, by 8, not dx) shaders/
+//                 conv2d_3x3.wgsl: lanes over quads of 4 neighbouring pixels of a row, one vec4 load
+//                 per input row and channel, the pixels beside a quad from the neighbouring lanes;
+//                 dw: lanes over (c, ky), a quad of x and of dy per step, three dot products
 import {
-  runConv2d, runConv2dBackwardInput, runConv2dBackwardWeight, sumSplits, type Conv2dPlan, type ConvKernel,
+  directApplies, runConv2d, runConv2dBackwardInput, runConv2dBackwardWeight, sumSplits, type Conv2dPlan, type ConvKernel,
 } from '../../conv2d.ts';
 import { runUnary } from '../../elementwise.ts';
 import { grid1d, launch, Uniforms } from '../../../src/gpu/kernel.ts';
@@ -33,6 +37,8 @@ export interface Variant {
   run: (t: Operands, p: Conv2dPlan) => Tensor;
   /** Timed once only (too slow for more). */
   slow?: boolean;
+  /** Only for some shapes (the direct kernels); absent: every shape. */
+  applies?: (p: Conv2dPlan) => boolean;
 }
 
 const tileName = (k: Pick<ConvKernel, 'TM' | 'TN' | 'WG'>): string => `${k.TM}x${k.TN}/${k.WG}`;
@@ -55,15 +61,15 @@ function naive(op: Op): Variant {
 }
 
 const K = (TM: number, TN: number, WG: number, subgroups: boolean, unroll = 1, packWeights = false): ConvKernel => ({ TM, TN, WG, subgroups, unroll, packWeights });
-const version = (k: ConvKernel): string => `${(k.unroll ?? 1) > 1 ? 'v5 unrolled' : k.subgroups ? 'v4 subgroup' : 'v2 portable'}${k.packWeights ? ' +v6 packed' : ''}`;
+const version = (k: ConvKernel): string => k.direct ? 'v7 direct' : `${(k.unroll ?? 1) > 1 ? `v5 unrolled${k.unroll === 4 ? '' : k.unroll}` : k.subgroups ? 'v4 subgroup' : 'v2 portable'}${k.packWeights ? ' +v6 packed' : ''}`;
 
 const igemm = (op: 'fwd' | 'dx', k: ConvKernel): Variant => ({
-  name: `${op} ${version(k)} ${tileName(k)}`, op,
+  name: `${op} ${version(k)} ${tileName(k)}`, op, applies: k.direct ? (p) => directApplies(p, op) : undefined,
   run: ({ x, w, dy }, p) => (op === 'fwd' ? runConv2d(x, w, null, p, k) : runConv2dBackwardInput(dy, w, p, k)),
 });
 
 const splitK = (k: ConvKernel, splits?: number): Variant => ({
-  name: `dw ${version(k)} ${tileName(k)}${splits ? ` splits=${splits}` : ''}`, op: 'dw',
+  name: `dw ${version(k)} ${tileName(k)}${splits ? ` splits=${splits}` : ''}`, op: 'dw', applies: k.direct ? (p) => directApplies(p, 'dw') : undefined,
   run: ({ dy, x }, p) => runConv2dBackwardWeight(dy, x, p, k, splits),
 });
 
@@ -108,8 +114,10 @@ function lanesODw(k: ConvKernel, splits: number): Variant {
 }
 
 const portable = (TM: number, TN: number, WG: number): ConvKernel => K(TM, TN, WG, false);
+const direct = (TM: number, WG: number): ConvKernel => ({ TM, TN: 4, WG, subgroups: true, direct: true });
+const directDw = (TM: number, WG: number): ConvKernel => ({ TM, TN: 3, WG, subgroups: true, direct: true });
 const subgroup = (TM: number, TN: number, WG: number): ConvKernel => K(TM, TN, WG, true);
-const unrolled = (TM: number, TN: number, WG: number): ConvKernel => K(TM, TN, WG, true, 4);
+const unrolled = (TM: number, TN: number, WG: number, unroll = 4): ConvKernel => K(TM, TN, WG, true, unroll);
 const packed = (TM: number, TN: number, WG: number): ConvKernel => K(TM, TN, WG, true, 1, true);
 const unrolledPacked = (TM: number, TN: number, WG: number): ConvKernel => K(TM, TN, WG, true, 4, true);
 
@@ -132,4 +140,13 @@ export const VARIANTS: Variant[] = [
   ...[subgroup(16, 4, 64), subgroup(32, 2, 64), subgroup(32, 4, 64), subgroup(64, 2, 64), subgroup(16, 2, 64)].map((k) => splitK(k)),
   splitK(subgroup(32, 2, 64), 1), splitK(subgroup(32, 2, 64), 16), splitK(subgroup(32, 2, 64), 64),
   ...[unrolled(16, 4, 64), unrolled(32, 2, 64), subgroup(32, 2, 32), unrolled(32, 2, 32)].map((k) => splitK(k)),
+  // Tiles for few channels and small images (the tiny preset: TINY_CONV_SHAPES, `--shape tiny`).
+  ...[unrolled(16, 2, 32), unrolled(16, 8, 32), unrolled(8, 8, 32), unrolled(16, 4, 32, 3), unrolled(16, 4, 32, 2), unrolled(32, 2, 32, 3), unrolled(16, 4, 64, 3)].map((k) => igemm('fwd', k)),
+  ...[unrolled(16, 2, 32), unrolled(16, 8, 32), unrolled(8, 8, 32), unrolled(32, 4, 32), unrolled(16, 4, 32, 2)].map((k) => igemm('dx', k)),
+  ...[unrolled(16, 2, 32), unrolled(16, 4, 32), unrolled(16, 3, 48), unrolled(16, 9, 16), unrolled(8, 4, 32), unrolled(32, 4, 32), unrolled(32, 2, 32, 2), unrolled(16, 2, 32, 2)].map((k) => splitK(k)),
+  ...[unrolled(16, 1, 32), unrolled(16, 2, 16), unrolled(16, 3, 16), unrolled(16, 1, 16), unrolled(32, 3, 48), unrolled(16, 3, 48, 2), unrolled(32, 1, 32), unrolled(32, 2, 16), unrolled(32, 3, 16), unrolled(32, 2, 16, 2), unrolled(16, 3, 16, 2), unrolled(16, 2, 16, 2), unrolled(16, 1, 16, 2)].map((k) => splitK(k)),
+  // v7 direct: shaders/conv2d_3x3.wgsl (3x3 padding-1 convs only: directApplies in kernels/conv2d.ts)
+  ...[direct(16, 32), direct(8, 32), direct(16, 64), direct(32, 32), direct(16, 16)].flatMap((k) => [igemm('fwd', k), igemm('dx', k)]),
+  ...[directDw(16, 16), directDw(16, 32), directDw(16, 48), directDw(32, 16), directDw(8, 16), directDw(32, 32)].map((k) => splitK(k)),
+  ...[4, 8, 16, 32].flatMap((splits) => [splitK(unrolled(16, 3, 16), splits), splitK(unrolled(32, 2, 16), splits)]),
 ];
