@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { adamRef } from '../kernels/adam.ts';
+import { clipGradNormRef } from '../kernels/grad_norm.ts';
 import { sgdRef } from '../kernels/sgd.ts';
 import { fromArray, parameter } from '../src/ops/creation.ts';
 import { Adam, AdamW } from '../src/optim/adam.ts';
@@ -8,7 +9,7 @@ import { decayMatricesOnly } from '../src/optim/optimizer.ts';
 import { learningRate } from '../src/optim/schedule.ts';
 import { SGD } from '../src/optim/sgd.ts';
 import { dispose, keep } from '../src/tensor.ts';
-import { expectClose } from './helpers.ts';
+import { data, expectClose } from './helpers.ts';
 
 const W0 = [0.5, -1, 2, 0.25, -0.75];
 const gradAt = (step: number): number[] => [0.1 * step + 0.3, -0.2, 0.05, 1, -step];
@@ -35,6 +36,50 @@ describe('SGD', () => {
       opt.dispose();
       w.dispose();
     }
+  });
+
+  it('vec4 and scalar kernels, over more elements than one pass of the looping workgroups covers', async () => {
+    const hyper = { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.01, nesterov: false };
+    for (const n of [5000, 1027, 4]) { // 5000 and 4: vec4; 1027: scalar; 16 workgroups x 64 lanes < 1250
+      const w0 = data(n, 1);
+      const w = parameter(fromArray(w0, [n]));
+      const opt = new SGD([w], { ...hyper, decayIf: () => true });
+      const ref = Float64Array.from(w0);
+      const buf = new Float64Array(n);
+      for (let step = 0; step < 3; step++) {
+        const g = data(n, 10 + step);
+        w.grad = keep(fromArray(g, [n]));
+        opt.step();
+        opt.zeroGrad();
+        sgdRef(ref, g, buf, hyper, step === 0);
+      }
+      expectClose(await w.toArray(), ref, { atol: 1e-5, rtol: 1e-5 }, `n=${n}`);
+      opt.dispose();
+      w.dispose();
+    }
+  });
+
+  it('many parameters: SGD_SLOTS per dispatch where sizes are multiples of 4, the rest alone; decay per parameter', async () => {
+    // 9 vec4-sized parameters (one group of 5, 4 left alone), 2 scalar-sized; 5000 > 16 workgroups x 64 x 4
+    const shapes = [[8, 3, 3, 3], [5000], [16], [4], [37, 4], [64, 20], [12], [3, 4], [7], [2, 3, 3], [4, 4]];
+    const hyper = { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0.1, nesterov: true };
+    const size = (s: number[]): number => s.reduce((a, b) => a * b);
+    const params = shapes.map((s, i) => parameter(fromArray(data(size(s), 40 + i), s)));
+    const opt = new SGD(params, hyper); // decays rank >= 2 only: both kinds in one group
+    const refs = params.map((_, i) => Float64Array.from(data(size(shapes[i]!), 40 + i)));
+    const bufs = shapes.map((s) => new Float64Array(size(s)));
+    for (let step = 0; step < 3; step++) {
+      params.forEach((p, i) => {
+        const g = data(size(shapes[i]!), 100 * step + i);
+        p.grad = keep(fromArray(g, shapes[i]!));
+        sgdRef(refs[i]!, g, bufs[i]!, { ...hyper, weightDecay: shapes[i]!.length >= 2 ? hyper.weightDecay : 0 }, step === 0);
+      });
+      opt.step();
+      opt.zeroGrad();
+    }
+    for (const [i, p] of params.entries()) expectClose(await p.toArray(), refs[i]!, { atol: 1e-5, rtol: 1e-5 }, `parameter ${i} ${JSON.stringify(shapes[i])}`);
+    opt.dispose();
+    dispose(params);
   });
 
   it('decays only rank >= 2 weights by default (not BN parameters, biases, PReLU slopes)', async () => {
@@ -127,5 +172,40 @@ describe('gradient clipping by global norm', () => {
     expectClose(await b.grad!.toArray(), [0.8], { atol: 1e-6 }, 'b unchanged under a larger bound');
     expect(() => clipGradNorm([a], 0)).toThrow('clipGradNorm: maxNorm must be > 0, got 0');
     dispose([a, b, norm, again]);
+  });
+
+  it('matches the float64 reference over many gradients (vec4 and scalar sizes, longer than a workgroup pass)', async () => {
+    const shapes = [[37, 3, 3, 3], [1027], [16], [5000], [3]];
+    const grads = shapes.map((s, i) => data(s.reduce((x, y) => x * y), 20 + i, 0.05));
+    const params = shapes.map((s) => parameter(fromArray(new Float32Array(s.reduce((x, y) => x * y)), s)));
+    params.forEach((p, i) => { p.grad = keep(fromArray(grads[i]!, shapes[i]!)); });
+    const want = clipGradNormRef(grads, 1);
+    expect(want.norm).toBeGreaterThan(1); // so the gradients are scaled
+    const norm = clipGradNorm(params, 1);
+    expect(await norm.item()).toBeCloseTo(want.norm, 4);
+    for (const [i, p] of params.entries()) expectClose(await p.grad!.toArray(), want.scaled[i]!, { atol: 1e-6, rtol: 1e-5 }, `gradient ${i}`);
+    dispose([...params, norm]);
+  });
+
+  it('many gradients: the multi-gradient kernels (15 and 7 per dispatch) and single ones for the rest', async () => {
+    // 17 vec4-sized gradients (one group of 15 for the sums, two of 7 for the scaling) and 3 others
+    const shapes = [...Array.from({ length: 17 }, (_, i) => [4 * (i + 1), i % 3 + 1]), [5000], [7], [3, 3], [1027]];
+    const size = (sh: number[]): number => sh.reduce((a, b) => a * b);
+    const grads = shapes.map((sh, i) => data(size(sh), 60 + i, 0.1));
+    const params = shapes.map((sh) => parameter(fromArray(new Float32Array(size(sh)), sh)));
+    params.forEach((p, i) => { p.grad = keep(fromArray(grads[i]!, shapes[i]!)); });
+    const want = clipGradNormRef(grads, 2);
+    expect(want.norm).toBeGreaterThan(2);
+    const norm = clipGradNorm(params, 2);
+    expect(await norm.item()).toBeCloseTo(want.norm, 4);
+    for (const [i, p] of params.entries()) expectClose(await p.grad!.toArray(), want.scaled[i]!, { atol: 1e-6, rtol: 1e-5 }, `gradient ${i}`);
+    dispose([...params, norm]);
+  });
+
+  it('no gradients: norm 0', async () => {
+    const a = parameter(fromArray([1, 2], [2]));
+    const norm = clipGradNorm([a], 1);
+    expect(await norm.item()).toBe(0);
+    dispose([a, norm]);
   });
 });

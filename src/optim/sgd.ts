@@ -1,5 +1,5 @@
-// SGD with momentum / Nesterov / weight decay, one fused kernel per parameter (torch.optim.SGD rules).
-import { runSgdStep, type SgdHyper } from '../../kernels/sgd.ts';
+// SGD with momentum / Nesterov / weight decay, fused kernels for several parameters at once (torch.optim.SGD rules).
+import { runSgdSteps, type SgdHyper, type SgdParam } from '../../kernels/sgd.ts';
 import type { Tensor } from '../tensor.ts';
 import { Optimizer, type OptimizerOptions } from './optimizer.ts';
 
@@ -23,12 +23,14 @@ export class SGD extends Optimizer {
   }
 
   step(lr = this.hyper.lr): void {
+    const updates: SgdParam[] = [];
     this.params.forEach((p, i) => {
       if (!p.grad) return;
       const first = !this.hasSlot(i, 'momentum_buffer');
-      const hyper = { ...this.hyper, lr, weightDecay: this.decayIf(p) ? this.hyper.weightDecay : 0 };
-      runSgdStep(p, p.grad, this.slot(i, 'momentum_buffer'), hyper, first);
+      const weightDecay = this.decayIf(p) ? this.hyper.weightDecay : 0;
+      updates.push({ weight: p, grad: p.grad, momentumBuffer: this.slot(i, 'momentum_buffer'), weightDecay, first });
     });
+    runSgdSteps(updates, { ...this.hyper, lr }); // several parameters per dispatch
     this.stepCount++;
   }
 }
