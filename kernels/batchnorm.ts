@@ -5,10 +5,9 @@ import { grid1d, launch, Uniforms } from '../src/gpu/kernel.ts';
 import { fmt, ShapeError, sizeOf, type Shape } from '../src/shape.ts';
 import { Tensor } from '../src/tensor.ts';
 
-// Invocations per workgroup, as in the shader. Small on purpose: on lavapipe a workgroup-per-channel
+// The shader's workgroups have 16 invocations, small on purpose: on lavapipe a workgroup-per-channel
 // kernel at 16 ran 1.5-4x faster than at 64 (x[8,512,7,7] statistics: ~1.1 ms vs ~5 ms), and no slower
 // on long channels; idle lanes and barrier trees cost more than the parallelism they buy.
-const WG = 16;
 
 /** The [N, C, S] view batch norm works on: S = H*W for NCHW, 1 for [N, C]. */
 export interface ChannelView {
@@ -34,29 +33,21 @@ function kernelFor(entry: string, v: ChannelView): { entry: string; vec4: boolea
   return { entry: vec4 ? `${entry}_vec4` : entry, vec4 };
 }
 
-/** Per-channel mean and biased variance of x: two [C] tensors. */
-export function runBatchNormStats(x: Tensor): { mean: Tensor; var: Tensor } {
+/** Per-channel mean and biased variance of x: two [C] tensors. With `running`, the same dispatch also
+ *  updates the running estimates in place: running = (1 - momentum) running + momentum batch, the
+ *  variance unbiased by M / (M - 1). */
+export function runBatchNormStats(x: Tensor, running?: { mean: Tensor; var: Tensor; momentum: number }): { mean: Tensor; var: Tensor } {
   const v = channelView(x.shape, 'batch_norm');
   const mean = Tensor.empty([v.C], 'batch_norm_stats');   // [C]
   const variance = Tensor.empty([v.C], 'batch_norm_stats'); // [C]
-  const k = kernelFor('bn_stats', v);
+  const k = kernelFor(running ? 'bn_stats_running' : 'bn_stats', v);
   launch({
     name: 'batch_norm_stats', shader: 'batchnorm', entry: k.entry,
-    uniforms: params(v, k.vec4), inputs: [x], outputs: [mean, variance], workgroups: grid1d(v.C),
-    flops: 4 * x.size, bytes: 4 * (x.size + 2 * v.C),
+    uniforms: params(v, k.vec4, 0, running?.momentum ?? 0), inputs: [x],
+    outputs: running ? [mean, variance, running.mean, running.var] : [mean, variance], workgroups: grid1d(v.C),
+    flops: 4 * x.size, bytes: 4 * (x.size + (running ? 6 : 2) * v.C),
   });
   return { mean, var: variance };
-}
-
-/** running = (1 - momentum) running + momentum batch, in place; the variance unbiased by M / (M - 1). */
-export function runBatchNormUpdateRunning(batch: { mean: Tensor; var: Tensor }, running: { mean: Tensor; var: Tensor }, momentum: number, countPerChannel: number): void {
-  const C = batch.mean.size;
-  launch({
-    name: 'batch_norm_update_running', shader: 'batchnorm', entry: 'bn_update_running',
-    uniforms: params({ N: countPerChannel, C, S: 1 }, false, 0, momentum),
-    inputs: [batch.mean, batch.var], outputs: [running.mean, running.var], workgroups: [Math.ceil(C / WG), 1, 1],
-    flops: 7 * C, bytes: 24 * C, shapes: `[${C}]`,
-  });
 }
 
 /** y = (x - mean) / sqrt(var + eps) * gamma + beta with per-channel [C] mean, var, gamma, beta. */

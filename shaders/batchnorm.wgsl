@@ -2,15 +2,17 @@
 // for [N, C]); each kernel runs one workgroup per channel, which walks that channel's M = N*S values.
 //
 //   bn_stats           mean and biased variance (two passes: the variance sums (x - mean)^2, so no
-//                      E[x^2] - E[x]^2 cancellation in f32)
-//   bn_update_running  running = (1 - momentum) running + momentum batch (unbiased variance), in place
+//                      E[x^2] - E[x]^2 cancellation in f32); bn_stats_running also updates the running
+//                      estimates in place: running = (1 - momentum) running + momentum batch (unbiased
+//                      variance). Folded in, not a kernel of its own: one dispatch fewer per BN layer.
+//                      (Folding the normalization in as well did not pay: the lab kernel at the end.)
 //   bn_normalize       y = (x - mean) / sqrt(var + eps) * gamma + beta  (batch or running statistics)
 //   bn_backward        dgamma = sum(g xhat), dbeta = sum(g), and dx; in TRAINING mode mean and var are
 //                      functions of x:  dx = gamma / sqrt(var + eps) * (g - dbeta / M - xhat dgamma / M)
 //                      in eval mode they are constants:  dx = gamma / sqrt(var + eps) * g
 //
-// Each kernel but the running update has a `_vec4` twin, used when S % 4 == 0: it reads and writes
-// vec4s (the host passes S / 4 as S), which ran the backward 2x faster on lavapipe than scalar loads.
+// Each kernel has a `_vec4` twin, used when S % 4 == 0: it reads and writes vec4s (the host passes
+// S / 4 as S), which ran the backward 2x faster on lavapipe than scalar loads.
 
 override TRAINING: bool = true;
 
@@ -102,12 +104,11 @@ fn dx_coefficients(gamma: f32, istd: f32, dgamma: f32, dbeta: f32) -> DxCoeffici
 @group(0) @binding(1) var<storage, read> st_x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> st_mean: array<f32>;
 @group(0) @binding(3) var<storage, read_write> st_var: array<f32>;
+@group(0) @binding(4) var<storage, read_write> st_running_mean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> st_running_var: array<f32>;
 
-@compute @workgroup_size(WG)
-fn bn_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-            @builtin(local_invocation_index) lid: u32) {
-  let c = channel_id(wid, nwg);
-  if (c >= p.C) { return; }   // uniform per workgroup
+// mean and biased variance of channel c, in every invocation (uniform control flow)
+fn channel_stats(c: u32, lid: u32) -> vec2<f32> {
   var sum = 0.0;
   for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) { sum += st_x[w.at]; }
   let mean = wg_sum(sum, lid) / p.M;
@@ -116,20 +117,12 @@ fn bn_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     let d = st_x[w.at] - mean;
     sq += d * d;
   }
-  let variance = wg_sum(sq, lid) / p.M;
-  if (lid == 0u) {
-    st_mean[c] = mean;
-    st_var[c] = variance;
-  }
+  return vec2<f32>(mean, wg_sum(sq, lid) / p.M);
 }
 
 @group(0) @binding(1) var<storage, read> st4_x: array<vec4<f32>>;
 
-@compute @workgroup_size(WG)
-fn bn_stats_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                 @builtin(local_invocation_index) lid: u32) {
-  let c = channel_id(wid, nwg);
-  if (c >= p.C) { return; }
+fn channel_stats_vec4(c: u32, lid: u32) -> vec2<f32> {
   var sum = vec4<f32>(0.0);
   for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) { sum += st4_x[w.at]; }
   let mean = wg_sum(hsum(sum), lid) / p.M;
@@ -138,26 +131,60 @@ fn bn_stats_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let d = st4_x[w.at] - mean;
     sq += d * d;
   }
-  let variance = wg_sum(hsum(sq), lid) / p.M;
+  return vec2<f32>(mean, wg_sum(hsum(sq), lid) / p.M);
+}
+
+fn write_stats(c: u32, s: vec2<f32>) {
+  st_mean[c] = s.x;
+  st_var[c] = s.y;
+}
+
+fn update_running(c: u32, s: vec2<f32>) {
+  let keep = 1.0 - p.momentum;
+  st_running_mean[c] = keep * st_running_mean[c] + p.momentum * s.x;
+  st_running_var[c] = keep * st_running_var[c] + p.momentum * s.y * p.unbias;
+}
+
+@compute @workgroup_size(WG)
+fn bn_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }   // uniform per workgroup
+  let s = channel_stats(c, lid);
+  if (lid == 0u) { write_stats(c, s); }
+}
+
+@compute @workgroup_size(WG)
+fn bn_stats_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }
+  let s = channel_stats_vec4(c, lid);
+  if (lid == 0u) { write_stats(c, s); }
+}
+
+@compute @workgroup_size(WG)
+fn bn_stats_running(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }
+  let s = channel_stats(c, lid);
   if (lid == 0u) {
-    st_mean[c] = mean;
-    st_var[c] = variance;
+    write_stats(c, s);
+    update_running(c, s);
   }
 }
 
-// ---- running statistics, one invocation per channel -----------------------------------------------
-@group(0) @binding(1) var<storage, read> ru_mean: array<f32>;
-@group(0) @binding(2) var<storage, read> ru_var: array<f32>;
-@group(0) @binding(3) var<storage, read_write> ru_running_mean: array<f32>;
-@group(0) @binding(4) var<storage, read_write> ru_running_var: array<f32>;
-
 @compute @workgroup_size(WG)
-fn bn_update_running(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let c = gid.x;
+fn bn_stats_running_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
   if (c >= p.C) { return; }
-  let keep = 1.0 - p.momentum;
-  ru_running_mean[c] = keep * ru_running_mean[c] + p.momentum * ru_mean[c];
-  ru_running_var[c] = keep * ru_running_var[c] + p.momentum * ru_var[c] * p.unbias;
+  let s = channel_stats_vec4(c, lid);
+  if (lid == 0u) {
+    write_stats(c, s);
+    update_running(c, s);
+  }
 }
 
 // ---- normalization -------------------------------------------------------------------------------
@@ -258,4 +285,36 @@ fn bn_backward_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) {
     bw4_dx[w.at] = k.a * bw4_g[w.at] + k.b * (bw4_x[w.at] - mean) + k.d;
   }
+}
+
+// ---- lab only: the training forward fused into one kernel -----------------------------------------
+// Statistics, running update, then the normalization walk over the channel the workgroup just read.
+// One dispatch instead of two, yet 1.2-1.3x slower than bn_stats_running + bn_normalize on lavapipe
+// where channels are long (8x64x56x56, 32x16x32x32), 1.14x faster on 32x128x2x2 where the dispatch is
+// most of the cost (bench/batchnorm.bench.ts runs both, interleaved): not worth a second path.
+// x at binding 1 (st4_x, which channel_stats_vec4 reads).
+@group(0) @binding(2) var<storage, read> tr_gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> tr_beta: array<f32>;
+@group(0) @binding(4) var<storage, read_write> tr_mean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> tr_var: array<f32>;
+@group(0) @binding(6) var<storage, read_write> tr_running_mean: array<f32>;
+@group(0) @binding(7) var<storage, read_write> tr_running_var: array<f32>;
+@group(0) @binding(8) var<storage, read_write> tr4_y: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn bn_train_fused_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                       @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }
+  let s = channel_stats_vec4(c, lid);
+  if (lid == 0u) {
+    tr_mean[c] = s.x;
+    tr_var[c] = s.y;
+    let keep = 1.0 - p.momentum;
+    tr_running_mean[c] = keep * tr_running_mean[c] + p.momentum * s.x;
+    tr_running_var[c] = keep * tr_running_var[c] + p.momentum * s.y * p.unbias;
+  }
+  let scale = tr_gamma[c] * inv_std(s.y);
+  let beta = tr_beta[c];
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) { tr4_y[w.at] = (st4_x[w.at] - s.x) * scale + beta; }
 }

@@ -21,14 +21,19 @@ const EPS = 1e-5;
 const GRAD_TOL = { atol: 2e-3, rtol: 2e-3 };
 
 describe('batch norm, training mode (batch statistics)', () => {
-  for (const shape of SHAPES) {
-    const C = shape[1]!;
-    it(`x, gamma, beta ${JSON.stringify(shape)}`, () =>
-      checkOp({
-        label: 'batch_norm train', inputs: [{ shape }, { shape: [C] }, { shape: [C] }],
-        gpu: ([x, g, b]) => batchNorm(x!, g!, b!, null, { training: true }),
-        ref: ([x, g, b]) => batchNormRef(x!, shape, g!, b!, null, EPS), grad: GRAD_TOL,
-      }));
+  // With running statistics the forward is one fused kernel (bn_train), without them two (stats, normalize).
+  for (const withRunning of [false, true]) {
+    for (const shape of SHAPES) {
+      const C = shape[1]!;
+      it(`x, gamma, beta ${JSON.stringify(shape)}${withRunning ? ', running statistics updated' : ''}`, () => {
+        const running = withRunning ? { mean: fromArray(new Float32Array(C), [C]), var: fromArray(new Float32Array(C).fill(1), [C]) } : null;
+        return checkOp({
+          label: 'batch_norm train', inputs: [{ shape }, { shape: [C] }, { shape: [C] }],
+          gpu: ([x, g, b]) => batchNorm(x!, g!, b!, running, { training: true }),
+          ref: ([x, g, b]) => batchNormRef(x!, shape, g!, b!, null, EPS), grad: GRAD_TOL,
+        });
+      });
+    }
   }
 
   it('without affine (gamma and beta null)', () =>
@@ -79,8 +84,8 @@ describe('batch norm, eval mode (running statistics)', () => {
 });
 
 describe('batch norm running statistics', () => {
-  it('updates in place as PyTorch does (momentum, unbiased variance), step after step', async () => {
-    const shape = [3, 4, 5, 8];
+  // H*W = 40 runs the vec4 statistics kernel, 35 the scalar one (both update the running estimates).
+  for (const shape of [[3, 4, 5, 8], [2, 4, 5, 7]]) it(`updates in place as PyTorch does (momentum, unbiased variance), step after step, x[${shape}]`, async () => {
     const C = 4;
     let want: { mean: ArrayLike<number>; var: ArrayLike<number> } = { mean: new Float64Array(C), var: new Float64Array(C).fill(1) };
     const running = { mean: fromArray(want.mean, [C]), var: fromArray(want.var, [C]) };

@@ -1,6 +1,6 @@
 // Batch normalization over (N, H, W) for [N, C, H, W] input, over N for [N, C] (torch.nn.functional.batch_norm).
 import {
-  channelView, runBatchNormBackward, runBatchNormNormalize, runBatchNormStats, runBatchNormUpdateRunning,
+  channelView, runBatchNormBackward, runBatchNormNormalize, runBatchNormStats,
 } from '../../kernels/batchnorm.ts';
 import { record } from '../autograd.ts';
 import { fmt, sameShape, ShapeError } from '../shape.ts';
@@ -30,15 +30,15 @@ export function batchNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
   const { training } = opts;
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
-  const { N, C, S } = checkBatchNormArgs(x, gamma, beta, running, training, momentum, eps);
+  const { C } = checkBatchNormArgs(x, gamma, beta, running, training, momentum, eps);
 
   // NOTE: absent gamma / beta become ones / zeros, so the kernels have a single affine form.
   const scale = gamma ?? fill([C], 1);   // [C]
   const shift = beta ?? fill([C], 0);    // [C]
   let stats: RunningStats;
   if (training) {
-    stats = runBatchNormStats(x);        // batch mean, biased var: [C] each
-    if (running) runBatchNormUpdateRunning(stats, running, momentum, N * S);
+    // batch mean, biased var: [C] each; the running estimates are updated by the same dispatch
+    stats = runBatchNormStats(x, running ? { ...running, momentum } : undefined);
   } else {
     stats = running!;
   }
