@@ -30,7 +30,7 @@ export const EXPERIMENTS: Record<string, ExperimentPlan> = {
   /** A smoke run of the whole pipeline (about a minute). */
   tiny: { fpPreset: 'tiny', quantSteps: 60, quantLr: 0.01, policy: 'W4A4', lambda: 1, ptqBits: [8, 6, 4], perIdentity: 4, description: 'smoke run: tiny preset, 60 quantized steps' },
   /** npm run demo: fits in 15 minutes on the 2-core CPU adapter. */
-  demo: { fpPreset: 'demo', quantSteps: 240, quantLr: 0.01, policy: 'W4A4', lambda: 1, ptqBits: [8, 6, 4], perIdentity: 4, description: 'the default run: demo preset on synthetic faces, 240 quantized steps' },
+  demo: { fpPreset: 'demo', quantSteps: 400, quantLr: 0.01, policy: 'W4A4', lambda: 1, ptqBits: [8, 6, 4], perIdentity: 4, description: 'the default run: demo preset on synthetic faces, 400 quantized steps' },
 };
 
 /** The config of a quantized fine-tuning run (plain ArcFace QAT, or RCM against `teacher`). */
