@@ -1,5 +1,5 @@
 // The demo pipeline and the seeds experiment end to end, shrunk to seconds.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../src/experiment/demo.ts';
@@ -48,6 +48,14 @@ describe('experiments', () => {
     expect(report.qat.n).toBe(2);
     expect(report.difference.mean).toBeCloseTo(report.rcm.mean - report.qat.mean, 12);
     expect(readFileSync(join(out, 'experiment.md'), 'utf8')).toMatch(/RCM - QAT \(paired by seed\)/);
+
+    // Rerun after a crash: finished runs are reused, an interrupted one resumes from its checkpoint.
+    rmSync(join(out, 'rcm-w4a4-seed2', 'summary.json'));
+    const said: string[] = [];
+    const again = await runSeeds(PLAN, out, [1, 2], undefined, (m) => said.push(m));
+    expect(said.filter((m) => m.startsWith('reusing the finished run'))).toHaveLength(4);
+    expect(said.filter((m) => m.startsWith('resuming the interrupted run'))).toEqual([`resuming the interrupted run in ${join(out, 'rcm-w4a4-seed2')} from its last checkpoint`]);
+    expect(again.seeds).toEqual(report.seeds);
   });
 
   it('stats uses the sample standard deviation', () => {

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { analyze } from '../analysis/run.ts';
 import { markdownTable, type QuantErrorRow } from '../analysis/quant-error.ts';
 import { writeFileAtomic } from '../io/safetensors.ts';
-import { train, type TrainSummary } from '../train/trainer.ts';
+import type { TrainSummary } from '../train/trainer.ts';
 import { fpConfigFor, quantConfigFor, runDirs, type ExperimentPlan } from './plan.ts';
+import { trainOnce } from './run-once.ts';
 
 export interface DemoResult {
   outDir: string;
@@ -29,11 +30,11 @@ export async function runDemo(plan: ExperimentPlan, outDir: string, seed = 1, sa
   const seconds: Record<string, number> = {};
   const fpConfig = fpConfigFor(plan, seed);
   say(`\n[1/4] full-precision ${fpConfig.model.arch} (width ${fpConfig.model.width}, ${fpConfig.model.inputSize}x${fpConfig.model.inputSize}), ${fpConfig.steps} steps`);
-  const fp: TrainSummary = await timed(seconds, 'fp', () => train(fpConfig, { outDir: dirs.fp }));
+  const fp: TrainSummary = await timed(seconds, 'fp', () => trainOnce(fpConfig, dirs.fp, undefined, say));
   say(`\n[2/4] QAT ${plan.policy} with ArcFace from the FP checkpoint, ${plan.quantSteps} steps`);
-  await timed(seconds, 'qat', () => train(quantConfigFor(plan, seed, 'arcface', dirs.fp), { outDir: dirs.qat(seed), init: dirs.fp }));
+  await timed(seconds, 'qat', () => trainOnce(quantConfigFor(plan, seed, 'arcface', dirs.fp), dirs.qat(seed), dirs.fp, say));
   say(`\n[3/4] RCM ${plan.policy} (lambda ${plan.lambda}) from the FP checkpoint, same seed and steps`);
-  await timed(seconds, 'rcm', () => train(quantConfigFor(plan, seed, 'rcm', dirs.fp), { outDir: dirs.rcm(seed), init: dirs.fp }));
+  await timed(seconds, 'rcm', () => trainOnce(quantConfigFor(plan, seed, 'rcm', dirs.fp), dirs.rcm(seed), dirs.fp, say));
   say(`\n[4/4] analysis: PTQ at ${plan.ptqBits.join('/')} bits, QAT and RCM against the FP model on unseen identities`);
   const bitsTag = plan.policy.replace(/^W(\d+).*/, '$1');
   const analysis = await timed(seconds, 'analysis', () =>

@@ -33,12 +33,12 @@ export const EXPERIMENTS: Record<string, ExperimentPlan> = {
   demo: { fpPreset: 'demo', quantSteps: 400, quantLr: 0.01, policy: 'W4A4', lambda: 1, ptqBits: [8, 6, 4], perIdentity: 4, description: 'the default run: demo preset on synthetic faces, 400 quantized steps' },
 };
 
-/** The config of a quantized fine-tuning run (plain ArcFace QAT, or RCM against `teacher`). */
 /** The config of the full-precision run. */
 export function fpConfigFor(plan: ExperimentPlan, seed: number): TrainConfig {
   return resolveConfig({ ...plan.overrides, preset: plan.fpPreset, seed });
 }
 
+/** The config of a quantized fine-tuning run (plain ArcFace QAT, or RCM against `teacher`). */
 export function quantConfigFor(plan: ExperimentPlan, seed: number, loss: 'arcface' | 'rcm', teacher: string): TrainConfig {
   const fp = fpConfigFor(plan, seed);
   const logEvery = Math.max(1, Math.min(fp.logEvery, Math.floor(plan.quantSteps / 4)));

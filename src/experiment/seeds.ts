@@ -1,11 +1,11 @@
 // lowbit experiment --seeds N: QAT vs RCM repeated over seeds from one FP checkpoint, with the mean and
 // standard deviation of each and of their paired difference, so a difference can be told from noise.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointPath } from '../io/checkpoint.ts';
 import { writeFileAtomic } from '../io/safetensors.ts';
-import { train } from '../train/trainer.ts';
 import { fpConfigFor, quantConfigFor, runDirs, type ExperimentPlan } from './plan.ts';
+import { trainOnce } from './run-once.ts';
 
 export interface SeedResult {
   seed: number;
@@ -42,11 +42,8 @@ export async function runSeeds(plan: ExperimentPlan, outDir: string, seeds: numb
   const dirs = runDirs(outDir, plan);
   let teacher = fpCheckpoint;
   if (!teacher) {
-    if (existsSync(join(dirs.fp, 'checkpoint.safetensors'))) say(`reusing the FP checkpoint in ${dirs.fp}`);
-    else {
-      say(`training the full-precision model (${plan.fpPreset})`);
-      await train(fpConfigFor(plan, seeds[0]!), { outDir: dirs.fp });
-    }
+    say(`the full-precision model (${plan.fpPreset})`);
+    await trainOnce(fpConfigFor(plan, seeds[0]!), dirs.fp, undefined, say);
     teacher = dirs.fp;
   }
   checkpointPath(teacher);
@@ -54,7 +51,7 @@ export async function runSeeds(plan: ExperimentPlan, outDir: string, seeds: numb
   for (const seed of seeds) {
     const accuracyOf = async (loss: 'arcface' | 'rcm', dir: string): Promise<{ accuracy: number; tar_at_far_1e2: number | null }> => {
       say(`seed ${seed}: ${loss === 'rcm' ? 'RCM' : 'QAT'} ${plan.policy}`);
-      const s = await train(quantConfigFor(plan, seed, loss, teacher!), { outDir: dir, init: teacher });
+      const s = await trainOnce(quantConfigFor(plan, seed, loss, teacher!), dir, teacher, say);
       return { accuracy: s.verification!.accuracy, tar_at_far_1e2: s.verification!.tar_at_far['0.01'] ?? null };
     };
     results.push({ seed, qat: await accuracyOf('arcface', dirs.qat(seed)), rcm: await accuracyOf('rcm', dirs.rcm(seed)) });

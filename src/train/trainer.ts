@@ -87,11 +87,13 @@ function schedule(c: TrainConfig): Schedule {
   }
 }
 
-/** Keeps the log's records up to `step` (a resumed run rewrites what came after its checkpoint). */
-function truncateLog(path: string, step: number): void {
-  if (!existsSync(path)) return;
+/** Keeps the log's records up to `step` (a resumed run rewrites what came after its checkpoint) and
+ *  returns the last loss kept. */
+function truncateLog(path: string, step: number): number {
+  if (!existsSync(path)) return NaN;
   const kept = readFileSync(path, 'utf8').split('\n').filter((line) => line && (JSON.parse(line) as LogRecord).step <= step);
   writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
+  return kept.length > 0 ? (JSON.parse(kept.at(-1)!) as LogRecord).loss : NaN;
 }
 
 export async function train(config: TrainConfig, opts: TrainOptions): Promise<TrainSummary> {
@@ -126,12 +128,13 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
     : marginObjective(config));
 
   let startStep = 0;
+  let resumedLoss = NaN;
   if (opts.resume) {
     const loaded = loadCheckpoint(checkpointFile, model, optimizer);
     copyInto(head, loaded.extra.get('weight')!);
     dispose([...loaded.extra.values()]);
     startStep = Number(loaded.metadata.step);
-    truncateLog(logPath, startStep);
+    resumedLoss = truncateLog(logPath, startStep);
   } else if (opts.init) {
     // A full-precision checkpoint also initializes a quantized model: its quantizers start on the first batch.
     const loaded = loadInitCheckpoint(opts.init, model);
@@ -157,7 +160,7 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   let images = 0;
   let intervalStart = performance.now();
   const runStart = performance.now();
-  let finalLoss = NaN;
+  let finalLoss = resumedLoss;
   let lastGoodCheckpoint = opts.resume ? startStep : -1;
   let totalImages = 0;
 
@@ -232,10 +235,11 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
     outDir: opts.outDir,
     steps: lastStep,
     finalLoss,
-    imagesPerSecond: totalImages / trainSeconds,
+    imagesPerSecond: totalImages > 0 ? totalImages / trainSeconds : 0,
     corruptImages: loader.stats().corruptImages,
   };
-  progress.done(`trained ${lastStep - startStep} steps in ${trainSeconds.toFixed(1)} s (${summary.imagesPerSecond.toFixed(1)} img/s); final loss ${finalLoss.toFixed(4)}; checkpoint ${checkpointFile}`);
+  if (lastStep === startStep) progress.done(`nothing to train: the checkpoint is at step ${startStep} of ${config.steps}`);
+  else progress.done(`trained ${lastStep - startStep} steps in ${trainSeconds.toFixed(1)} s (${summary.imagesPerSecond.toFixed(1)} img/s); final loss ${finalLoss.toFixed(4)}; checkpoint ${checkpointFile}`);
   if (summary.corruptImages > 0) progress.done(`skipped ${summary.corruptImages} corrupt images: ${loader.stats().corruptExamples.join('; ')}`);
 
   if (opts.evaluate !== false && lastStep === config.steps) {
