@@ -32,12 +32,18 @@ describe('RCM training', () => {
     expect(JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')).accuracy).toBeGreaterThan(0);
   });
 
-  it('running centres train too', async () => {
+  it('running centres train, and a resume restores them from the checkpoint (the same losses and angles)', async () => {
     const fp = tmp();
     await train(resolveConfig(MICRO4), { outDir: fp, quiet: true, evaluate: false });
-    const out = tmp();
-    await train(resolveConfig({ ...MICRO4, quant: 'W4A4', loss: { kind: 'rcm', lambda: 1, centres: 'running', decay: 0.5, teacher: fp } }), { outDir: out, quiet: true, evaluate: false, init: fp });
-    expect(readLog(out).every((r) => Number.isFinite(r.loss) && r.aqe_deg! > 0)).toBe(true);
+    const config = resolveConfig({ ...MICRO4, checkpointEvery: 2, quant: 'W4A4', loss: { kind: 'rcm', lambda: 1, centres: 'running', decay: 0.5, teacher: fp } });
+    const whole = tmp();
+    await train(config, { outDir: whole, quiet: true, evaluate: false, init: fp });
+    expect(readLog(whole).every((r) => Number.isFinite(r.loss) && r.aqe_deg! > 0)).toBe(true);
+    const parted = tmp();
+    await train(config, { outDir: parted, quiet: true, evaluate: false, init: fp, stopAfter: 2 });
+    await train(config, { outDir: parted, quiet: true, evaluate: false, resume: true });
+    const angles = (dir: string) => readLog(dir).map((r) => [r.loss, r.aqe_deg, r.class_error_deg, r.individual_error_deg]);
+    expect(angles(parted)).toEqual(angles(whole));
   });
 
   it('config errors name what RCM needs', () => {

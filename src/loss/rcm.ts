@@ -14,7 +14,7 @@ import { abs, add, atan2, mul, sqrt, sub } from '../ops/elementwise.ts';
 import { matmul } from '../ops/matmul.ts';
 import { mean, sum } from '../ops/reduce.ts';
 import { l2Normalize } from '../ops/softmax.ts';
-import { fmt, ShapeError } from '../shape.ts';
+import { fmt, sameShape, ShapeError } from '../shape.ts';
 import { keep, type Tensor } from '../tensor.ts';
 import { cosineLogits, marginSoftmaxLoss, type MarginLoss } from './margin.ts';
 
@@ -102,6 +102,19 @@ export class RunningCentres {
       }
     });
     return { fp: matmul(oneHot, this.fp), quantized: matmul(oneHot, this.quantized) };
+  }
+
+  /** Restores centres saved from `fp` and `quantized` ([classes, D] each); a class was seen iff its
+   *  FP centre is non-zero (a mean of unit vectors). */
+  async restore(fp: Tensor, quantized: Tensor): Promise<void> {
+    if (!sameShape(fp.shape, this.fp.shape) || !sameShape(quantized.shape, this.quantized.shape)) {
+      throw new ShapeError(`RCM running centres: the checkpoint holds ${fmt(fp.shape)} and ${fmt(quantized.shape)}, this run needs ${fmt(this.fp.shape)} for both`);
+    }
+    copyInto(this.fp, fp);
+    copyInto(this.quantized, quantized);
+    const rows = (await fp.toArray()) as Float32Array;
+    const dim = fp.shape[1]!;
+    for (let k = 0; k < this.seen.length; k++) this.seen[k] = rows.subarray(k * dim, (k + 1) * dim).some((v) => v !== 0) ? 1 : 0;
   }
 
   dispose(): void {

@@ -22,6 +22,11 @@ export interface Objective {
   loss(model: Layer, head: Tensor, x: Tensor, labels: Tensor, labelsCpu: Int32Array): StepOutput;
   /** Extra text for the progress line, from a log record. */
   describe?(record: LogRecord): string;
+  /** State that must survive a resume (RCM's running centres), saved in the checkpoint beside the
+   *  head; the objective keeps ownership of the tensors. */
+  state?(): Map<string, Tensor>;
+  /** Restores `state()` from a resumed checkpoint's extra tensors (it copies; the caller disposes). */
+  restore?(saved: ReadonlyMap<string, Tensor>, head: Tensor): Promise<void>;
   /** Frees what the objective holds (a teacher model). */
   dispose?(): void;
 }

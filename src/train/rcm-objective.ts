@@ -5,7 +5,7 @@ import { loadCheckpoint } from '../io/checkpoint.ts';
 import { errorMetrics, rcmLoss, RunningCentres, type RcmOptions } from '../loss/rcm.ts';
 import type { Layer } from '../nn/layers.ts';
 import { fromArray } from '../ops/creation.ts';
-import { dispose } from '../tensor.ts';
+import { dispose, type Tensor } from '../tensor.ts';
 import type { ModelConfig } from './config.ts';
 import { buildModel } from './model.ts';
 import type { Objective } from './objective.ts';
@@ -18,6 +18,10 @@ export function loadTeacher(model: ModelConfig, seed: number, checkpoint: string
   return teacher.eval();
 }
 
+/** Checkpoint names of the running centres ("head." section). */
+const FP_CENTRES = 'rcm_fp_centres';
+const Q_CENTRES = 'rcm_quantized_centres';
+
 export interface RcmObjective extends Objective {
   readonly teacher: Layer;
 }
@@ -25,10 +29,14 @@ export interface RcmObjective extends Objective {
 export function rcmObjective(teacher: Layer, options: RcmOptions): RcmObjective {
   let running: RunningCentres | undefined;
   let warned = false;
+  const runningFor = (head: Tensor): RunningCentres | undefined => {
+    if (options.centres === 'running') running ??= new RunningCentres(head.shape[0]!, head.shape[1]!, options.decay ?? 0.9);
+    return running;
+  };
   return {
     teacher,
     loss: (model, head, x, labels, labelsCpu) => {
-      if (options.centres === 'running') running ??= new RunningCentres(head.shape[0]!, head.shape[1]!, options.decay ?? 0.9);
+      const running = runningFor(head);
       const fp = noGrad(() => teacher.forward(x));   // [N, D], the frozen full-precision embedding
       const q = model.forward(x);                     // [N, D], the quantized student's
       const out = rcmLoss(fp, q, head, labels, labelsCpu, options, running);
@@ -41,6 +49,13 @@ export function rcmObjective(teacher: Layer, options: RcmOptions): RcmObjective 
         process.stderr.write(`rcm: ${(100 * singletons).toFixed(0)}% of the batch are the only image of their class, so their individual error is 0 with per-batch centres; sample identity-balanced batches (data.perIdentity, e.g. 4) or use centres: 'running'\n`);
       }
       return { loss: out.loss, correct: out.correct, metrics: { ...errorMetrics(out.errors), singleton_fraction: fromArray([singletons], [1]) } };
+    },
+    state: () => new Map(running ? [[FP_CENTRES, running.fp], [Q_CENTRES, running.quantized]] : []),
+    restore: async (saved, head) => {
+      const [fp, quantized] = [saved.get(FP_CENTRES), saved.get(Q_CENTRES)];
+      if (options.centres !== 'running') return;
+      if (!fp || !quantized) throw new Error(`rcm: resuming with running centres, but the checkpoint has no ${FP_CENTRES} / ${Q_CENTRES}`);
+      await runningFor(head)!.restore(fp, quantized);
     },
     describe: (r) => `AQE ${r.aqe_deg?.toFixed(2)}° class ${r.class_error_deg?.toFixed(2)}° indiv ${r.individual_error_deg?.toFixed(2)}°`,
     dispose: () => {

@@ -132,6 +132,7 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   if (opts.resume) {
     const loaded = loadCheckpoint(checkpointFile, model, optimizer);
     copyInto(head, loaded.extra.get('weight')!);
+    await objective.restore?.(loaded.extra, head);
     dispose([...loaded.extra.values()]);
     startStep = Number(loaded.metadata.step);
     resumedLoss = truncateLog(logPath, startStep);
@@ -219,7 +220,7 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
           images = 0;
           intervalStart = performance.now();
           if (step % config.checkpointEvery === 0 || step === config.steps) {
-            await saveCheckpoint(checkpointFile, { model, extra: new Map([['weight', head]]), optimizer, metadata: { step: String(step), epoch: String(epoch) } });
+            await saveCheckpoint(checkpointFile, { model, extra: new Map([['weight', head], ...(objective.state?.() ?? [])]), optimizer, metadata: { step: String(step), epoch: String(epoch) } });
             lastGoodCheckpoint = step;
           }
         }
