@@ -15,6 +15,7 @@ export const SUITES: Record<string, () => Promise<{ main: (opts: { json?: boolea
   rcm: () => import('../../bench/rcm.bench.ts'),
   conv: () => import('../../bench/conv.bench.ts'),
   quant: () => import('../../bench/quant.bench.ts'),
+  optim: () => import('../../bench/optim.bench.ts'),
 };
 
 export async function run(argv: string[]): Promise<void> {
