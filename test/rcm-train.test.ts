@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, resolveConfig } from '../src/train/config.ts';
+import { ConfigError, RCM_PER_IDENTITY, resolveConfig } from '../src/train/config.ts';
 import { train } from '../src/train/trainer.ts';
 import { lowbit, MICRO, readLog, tmpDir } from './micro.ts';
 
@@ -44,6 +44,24 @@ describe('RCM training', () => {
     await train(config, { outDir: parted, quiet: true, evaluate: false, resume: true });
     const angles = (dir: string) => readLog(dir).map((r) => [r.loss, r.aqe_deg, r.class_error_deg, r.individual_error_deg]);
     expect(angles(parted)).toEqual(angles(whole));
+  });
+
+  it('classifier centres: the class error starts near 0 (the student head is a copy of the teacher\'s) and stays below AQE', async () => {
+    const fp = tmp();
+    await train(resolveConfig(MICRO4), { outDir: fp, quiet: true, evaluate: false });
+    const out = tmp();
+    await train(resolveConfig({ ...MICRO4, quant: 'W4A4', loss: { kind: 'rcm', lambda: 1, centres: 'classifier', teacher: fp } }), { outDir: out, quiet: true, evaluate: false, init: fp });
+    const log = readLog(out);
+    expect(log[0]!.class_error_deg).toBeLessThan(log[0]!.aqe_deg! / 2);
+    for (const r of log) expect(Number.isFinite(r.loss) && r.individual_error_deg! > 0).toBe(true);
+  });
+
+  it('RCM with per-batch centres samples identity-balanced batches unless the config chooses', () => {
+    const rcm = { kind: 'rcm', teacher: 'fp' };
+    expect(resolveConfig({ ...MICRO4, quant: 'W4A4', loss: rcm }).data.perIdentity).toBe(RCM_PER_IDENTITY);
+    expect(resolveConfig({ ...MICRO4, quant: 'W4A4', loss: rcm, data: { perIdentity: 0 } }).data.perIdentity).toBe(0);
+    expect(resolveConfig({ ...MICRO4, quant: 'W4A4', loss: { ...rcm, centres: 'running' } }).data.perIdentity).toBe(0);
+    expect(resolveConfig({ ...MICRO4, quant: 'W4A4' }).data.perIdentity).toBe(0);
   });
 
   it('config errors name what RCM needs', () => {

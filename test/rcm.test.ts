@@ -3,7 +3,7 @@ import { marginLossRef } from '../kernels/margin_softmax.ts';
 import { backward } from '../src/backward.ts';
 import { quantizationError } from '../src/eval/angles.ts';
 import { cosineLogits, marginSoftmaxLoss } from '../src/loss/margin.ts';
-import { quantizationErrors, rcmLoss, rowAngles, RunningCentres } from '../src/loss/rcm.ts';
+import { ClassifierCentres, quantizationErrors, rcmLoss, rowAngles, RunningCentres } from '../src/loss/rcm.ts';
 import { fromArray, parameter } from '../src/ops/creation.ts';
 import { dispose, tidy } from '../src/tensor.ts';
 import { data, expectClose, numericGrad } from './helpers.ts';
@@ -71,11 +71,25 @@ describe('quantization errors (AQE, class error, individual error)', () => {
     const labels = Int32Array.from([0, 0, 2]);
     const f1 = fromArray([1, 0, 1, 0, 0, 1], [3, 2]);
     const q1 = fromArray([0, 1, 0, 1, 0, 1], [3, 2]);
-    tidy(() => running.update(f1, q1, labels));
+    tidy(() => running.centresFor(f1, q1, labels));
     expectClose(await running.fp.toArray(), [1, 0, 0, 0, 0, 1], {}, 'after one batch');
-    tidy(() => running.update(fromArray([0, 1, 0, 1, 1, 0], [3, 2]), q1, labels));
+    tidy(() => running.centresFor(fromArray([0, 1, 0, 1, 1, 0], [3, 2]), q1, labels));
     expectClose(await running.fp.toArray(), [0.75, 0.25, 0, 0, 0.25, 0.75], {}, 'after two');
     running.dispose();
+  });
+
+  it('classifier centres: the class error is the angle between the teacher\'s and the student\'s head rows', async () => {
+    const { fp, labels } = features();
+    const q = Array.from(data(fp.length, 5, 0.2), (n, i) => fp[i]! + n);
+    const teacherHead = [1, 0, 0, 1, -1, 0];                                   // [3, 2]
+    const turn = [0.2, 0, -0.4];                                               // student head row y turned by turn[y]
+    const studentHead = rotate(teacherHead, Int32Array.of(0, 1, 2), (y) => turn[y]!);
+    const source = new ClassifierCentres(fromArray(teacherHead, [3, 2]), fromArray(studentHead, [3, 2]));
+    const e = quantizationErrors(fromArray(fp, [9, 2]), fromArray(q, [9, 2]), labels, source);
+    expectClose(await e.classError.toArray(), Array.from(labels, (y) => Math.abs(turn[y]!)), { atol: 2e-6 }, 'class error');
+    const sample = await e.sample.toArray();
+    expectClose(await e.individual.toArray(), Array.from(labels, (y, i) => Math.abs(sample[i]! - Math.abs(turn[y]!))), { atol: 2e-6 }, 'individual error');
+    expect(() => new ClassifierCentres(fromArray(teacherHead, [3, 2]), fromArray([1, 0], [1, 2]))).toThrow(/teacher's head is \[3,2\], the student's \[1,2\]/);
   });
 });
 

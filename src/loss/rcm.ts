@@ -4,9 +4,10 @@
 //   AQE(c_y)    = angle(centre_fp(y), centre_q(y))              the class error (a rotation of class y)
 //   theta_Q(i)  = |AQE(i) - AQE(c_{y_i})|                       the individual error
 //   loss        = ArcFace with the target margin m + lambda * theta_Q(i), per sample (th/mm per sample)
-// Centres are means of L2-normalized features over the batch's samples of the class (default), or
-// running averages across batches (decay exposed). theta_Q is detached by default (an option lets the
-// gradient flow through it into the quantized network).
+// Centres are means of L2-normalized features over the batch's samples of the class (default),
+// running averages across batches (decay exposed), or the classifier weights (the FP teacher's head
+// row against the student's). theta_Q is detached by default (an option lets the gradient flow through
+// it into the quantized network).
 import { noGrad } from '../autograd.ts';
 import { copyInto } from '../nn/module.ts';
 import { fromArray } from '../ops/creation.ts';
@@ -39,8 +40,8 @@ export interface RcmOptions {
   lambda: number;
   /** Stop the gradient at theta_Q (default true). */
   detach?: boolean;
-  /** Class centres per batch (default) or as running averages. */
-  centres?: 'batch' | 'running';
+  /** Class centres per batch (default), as running averages, or the classifier weights. */
+  centres?: 'batch' | 'running' | 'classifier';
   /** Running centres: c <- decay * c + (1 - decay) * batch mean (default 0.9). */
   decay?: number;
 }
@@ -60,8 +61,34 @@ function sameClassMatrix(labels: Int32Array): Tensor {
   return fromArray(data, [n, n]);
 }
 
+/** Where the class centres of a batch come from when they are not the batch's own class means. */
+export interface CentreSource {
+  /** Each sample's FP and quantized class centre, [N, D] each (any norm). */
+  centresFor(fn: Tensor, qn: Tensor, labels: Int32Array): { fp: Tensor; quantized: Tensor };
+}
+
+/** [N, K] one-hot rows of `labels`: multiplying it into [K, D] gathers each sample's row. */
+function oneHotRows(labels: Int32Array, classes: number): Tensor {
+  const onehot = new Float32Array(labels.length * classes);
+  labels.forEach((y, i) => (onehot[i * classes + y] = 1));
+  return fromArray(onehot, [labels.length, classes]);
+}
+
+/** The classifier weights as class centres: the FP teacher's head row [C, D] against the student's
+ *  (which starts as a copy of it and moves with training). */
+export class ClassifierCentres implements CentreSource {
+  constructor(readonly teacherHead: Tensor, readonly studentHead: Tensor) {
+    if (!sameShape(teacherHead.shape, studentHead.shape)) throw new ShapeError(`RCM classifier centres: the teacher's head is ${fmt(teacherHead.shape)}, the student's ${fmt(studentHead.shape)}`);
+  }
+
+  centresFor(_fn: Tensor, _qn: Tensor, labels: Int32Array): { fp: Tensor; quantized: Tensor } {
+    const rows = oneHotRows(labels, this.teacherHead.shape[0]!);              // [N, C]
+    return { fp: matmul(rows, this.teacherHead), quantized: matmul(rows, this.studentHead) };
+  }
+}
+
 /** Running class centres of the full-precision and the quantized features: [classes, D] each. */
-export class RunningCentres {
+export class RunningCentres implements CentreSource {
   readonly fp: Tensor;
   readonly quantized: Tensor;
   private readonly seen: Uint8Array;
@@ -73,15 +100,10 @@ export class RunningCentres {
   }
 
   /** Folds the batch means of normalized features into the centres; returns each sample's centres [N, D]. */
-  update(fn: Tensor, qn: Tensor, labels: Int32Array): { fp: Tensor; quantized: Tensor } {
+  centresFor(fn: Tensor, qn: Tensor, labels: Int32Array): { fp: Tensor; quantized: Tensor } {
     const classes = this.seen.length;
-    const n = labels.length;
-    const onehot = new Float32Array(n * classes); // [N, K]
     const counts = new Float32Array(classes);
-    labels.forEach((y, i) => {
-      onehot[i * classes + y] = 1;
-      counts[y]!++;
-    });
+    for (const y of labels) counts[y]!++;
     // weight of the batch mean: 1 the first time a class is seen, 1 - decay after, 0 when absent
     const weight = new Float32Array(classes);
     for (let k = 0; k < classes; k++) {
@@ -91,7 +113,7 @@ export class RunningCentres {
       }
     }
     const keepShare = Float32Array.from(weight, (w, k) => (counts[k]! > 0 ? 1 - w * counts[k]! : 1)); // [K]
-    const oneHot = fromArray(onehot, [n, classes]);
+    const oneHot = oneHotRows(labels, classes);                                 // [N, K]
     const w = fromArray(weight, [classes, 1]);
     const keepT = fromArray(keepShare, [classes, 1]);
     noGrad(() => {
@@ -124,7 +146,7 @@ export class RunningCentres {
 }
 
 /** AQE, class error and individual error per sample. */
-export function quantizationErrors(fp: Tensor, q: Tensor, labels: Int32Array, running?: RunningCentres): QuantizationErrors {
+export function quantizationErrors(fp: Tensor, q: Tensor, labels: Int32Array, source?: CentreSource): QuantizationErrors {
   if (fp.shape.length !== 2 || fp.shape.join() !== q.shape.join() || fp.shape[0] !== labels.length) {
     throw new ShapeError(`quantizationErrors: full-precision ${fmt(fp.shape)} and quantized ${fmt(q.shape)} features must be [N, D] with N = ${labels.length} labels`);
   }
@@ -132,7 +154,7 @@ export function quantizationErrors(fp: Tensor, q: Tensor, labels: Int32Array, ru
   const qn = l2Normalize(q, 1);
   const sample = rowAngles(fn, qn);                                            // [N]
   let centres: { fp: Tensor; quantized: Tensor };
-  if (running) centres = running.update(fn, qn, labels);
+  if (source) centres = source.centresFor(fn, qn, labels);
   else {
     const same = sameClassMatrix(labels);                                       // [N, N]
     centres = { fp: matmul(same, fn), quantized: matmul(same, qn) };            // [N, D] class sums per sample
@@ -151,12 +173,12 @@ export interface RcmStep extends MarginLoss {
  * The RCM loss for one batch: fp features from the frozen teacher (no gradient), q from the student,
  * classWeights [C, D] of the cosine classifier, labels both as a tensor and on the CPU.
  */
-export function rcmLoss(fp: Tensor, q: Tensor, classWeights: Tensor, labels: Tensor, labelsCpu: Int32Array, o: RcmOptions, running?: RunningCentres): RcmStep {
+export function rcmLoss(fp: Tensor, q: Tensor, classWeights: Tensor, labels: Tensor, labelsCpu: Int32Array, o: RcmOptions, source?: CentreSource): RcmStep {
   for (const [name, v] of [['s', o.s], ['m', o.m], ['lambda', o.lambda]] as const) {
     if (!Number.isFinite(v)) throw new RangeError(`rcm: ${name} must be a finite number, got ${v}`);
   }
   const detach = o.detach ?? true;
-  const errors = detach ? noGrad(() => quantizationErrors(fp, q, labelsCpu, running)) : quantizationErrors(fp, q, labelsCpu, running);
+  const errors = detach ? noGrad(() => quantizationErrors(fp, q, labelsCpu, source)) : quantizationErrors(fp, q, labelsCpu, source);
   const margins = add(mul(errors.individual, o.lambda), o.m);                 // [N]
   const cosines = cosineLogits(q, classWeights);                               // [N, C]
   const { loss, correct } = marginSoftmaxLoss(cosines, labels, { s: o.s, m2: margins });

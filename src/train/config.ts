@@ -18,7 +18,8 @@ export interface ModelConfig {
 /**
  * RCM (src/loss/rcm.ts): ArcFace whose target margin is m + lambda * theta_Q(i), with theta_Q the
  * individual quantization error against the frozen full-precision `teacher` (a checkpoint).
- * Defaults: theta_Q detached, class centres per batch (running centres with `decay` as the option).
+ * Defaults: theta_Q detached, class centres per batch (options: running centres with `decay`, or the
+ * classifier weights: the teacher's head row against the student's).
  */
 export interface RcmLossConfig {
   kind: 'rcm';
@@ -26,7 +27,7 @@ export interface RcmLossConfig {
   m: number;
   lambda: number;
   detach: boolean;
-  centres: 'batch' | 'running';
+  centres: 'batch' | 'running' | 'classifier';
   decay: number;
   teacher: string;
 }
@@ -38,6 +39,8 @@ export type LossConfig =
   | RcmLossConfig;
 
 export const RCM_DEFAULTS = { lambda: 1, detach: true, centres: 'batch', decay: 0.9 } as const;
+/** data.perIdentity an RCM run with per-batch centres gets unless its config sets one. */
+export const RCM_PER_IDENTITY = 4;
 
 export type OptimizerConfig =
   | { kind: 'sgd'; lr: number; momentum: number; weightDecay: number; nesterov: boolean }
@@ -256,7 +259,7 @@ export function validateConfig(raw: unknown): TrainConfig {
         c.number('loss.m', l.m, { min: 0, max: Math.PI });
         c.number('loss.lambda', l.lambda, { min: 0 });
         c.boolean('loss.detach', l.detach);
-        c.oneOf('loss.centres', l.centres, ['batch', 'running']);
+        c.oneOf('loss.centres', l.centres, ['batch', 'running', 'classifier']);
         c.number('loss.decay', l.decay, { min: 0, max: 0.999 });
         if (typeof l.teacher !== 'string' || l.teacher === '') c.problems.push(`loss.teacher: RCM needs the full-precision teacher checkpoint (lowbit train --init FP_CHECKPOINT --loss rcm), got ${JSON.stringify(l.teacher)}`);
         if (raw.quant === undefined) c.problems.push('quant: RCM trains a quantized student; give a bit-width policy (--quant W4A4)');
@@ -329,6 +332,15 @@ export function resolveConfig(over: unknown = {}): TrainConfig {
   if (!base) throw new ConfigError(`preset: unknown preset '${name}' (known: ${Object.keys(PRESETS).join(', ')})`);
   const merged = withQuantDefaults(merge(structuredClone(base), over)) as unknown as Json;
   // A loss switched to RCM over a preset's ArcFace keeps its s and m and takes RCM's defaults.
-  if (isObject(merged.loss) && merged.loss.kind === 'rcm') merged.loss = { ...RCM_DEFAULTS, ...merged.loss };
+  if (isObject(merged.loss) && merged.loss.kind === 'rcm') {
+    const loss: Json = { ...RCM_DEFAULTS, ...merged.loss };
+    merged.loss = loss;
+    // Per-batch centres need several images of a class in the batch: unless the config chose the
+    // sampling, RCM trains on identity-balanced batches of RCM_PER_IDENTITY images per identity.
+    const chosen = isObject(over) && isObject(over.data) && 'perIdentity' in over.data;
+    if (loss.centres === 'batch' && !chosen && isObject(merged.data) && typeof merged.batchSize === 'number' && merged.batchSize % RCM_PER_IDENTITY === 0) {
+      merged.data = { ...merged.data, perIdentity: RCM_PER_IDENTITY };
+    }
+  }
   return validateConfig(merged);
 }

@@ -2,20 +2,28 @@
 // student on each batch; the loss is ArcFace with the per-sample margin m + lambda * theta_Q(i).
 import { noGrad } from '../autograd.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
-import { errorMetrics, rcmLoss, RunningCentres, type RcmOptions } from '../loss/rcm.ts';
+import { ClassifierCentres, errorMetrics, rcmLoss, RunningCentres, type CentreSource, type RcmOptions } from '../loss/rcm.ts';
 import type { Layer } from '../nn/layers.ts';
 import { fromArray } from '../ops/creation.ts';
-import { dispose, type Tensor } from '../tensor.ts';
+import { dispose, keep, type Tensor } from '../tensor.ts';
 import type { ModelConfig } from './config.ts';
 import { buildModel } from './model.ts';
 import type { Objective } from './objective.ts';
 
-/** The full-precision model of `checkpoint`, frozen: eval mode, no parameter needs a gradient. */
-export function loadTeacher(model: ModelConfig, seed: number, checkpoint: string): Layer {
+export interface Teacher {
+  /** The full-precision model, frozen: eval mode, no parameter needs a gradient. */
+  model: Layer;
+  /** Its trained classifier [classes, D], when the checkpoint has one. */
+  head?: Tensor;
+}
+
+export function loadTeacher(model: ModelConfig, seed: number, checkpoint: string): Teacher {
   const teacher = buildModel(model, seed);
-  dispose([...loadCheckpoint(checkpoint, teacher).extra.values()]);
+  const { extra } = loadCheckpoint(checkpoint, teacher);
+  const head = extra.get('weight');
+  dispose([...extra.values()].filter((t) => t !== head));
   for (const [, p] of teacher.namedParameters()) p.requiresGrad = false;
-  return teacher.eval();
+  return { model: teacher.eval(), head: head && keep(head) };
 }
 
 /** Checkpoint names of the running centres ("head." section). */
@@ -26,25 +34,31 @@ export interface RcmObjective extends Objective {
   readonly teacher: Layer;
 }
 
-export function rcmObjective(teacher: Layer, options: RcmOptions): RcmObjective {
+export function rcmObjective({ model: teacher, head: teacherHead }: Teacher, options: RcmOptions): RcmObjective {
   let running: RunningCentres | undefined;
+  let classifier: ClassifierCentres | undefined;
   let warned = false;
   const runningFor = (head: Tensor): RunningCentres | undefined => {
     if (options.centres === 'running') running ??= new RunningCentres(head.shape[0]!, head.shape[1]!, options.decay ?? 0.9);
     return running;
   };
+  const centresFor = (head: Tensor): CentreSource | undefined => {
+    if (options.centres !== 'classifier') return runningFor(head);
+    if (!teacherHead) throw new Error("rcm: centres 'classifier' needs the teacher's classifier weights, and its checkpoint has none (head.weight)");
+    if (classifier?.studentHead !== head) classifier = new ClassifierCentres(teacherHead, head);
+    return classifier;
+  };
   return {
     teacher,
     loss: (model, head, x, labels, labelsCpu) => {
-      const running = runningFor(head);
       const fp = noGrad(() => teacher.forward(x));   // [N, D], the frozen full-precision embedding
       const q = model.forward(x);                     // [N, D], the quantized student's
-      const out = rcmLoss(fp, q, head, labels, labelsCpu, options, running);
+      const out = rcmLoss(fp, q, head, labels, labelsCpu, options, centresFor(head));
       // With per-batch centres a class seen once in the batch is its own centre: theta_Q = 0 for it.
       const counts = new Map<number, number>();
       for (const y of labelsCpu) counts.set(y, (counts.get(y) ?? 0) + 1);
       const singletons = labelsCpu.filter((y) => counts.get(y) === 1).length / labelsCpu.length;
-      if (!warned && options.centres !== 'running' && singletons > 0.5) {
+      if (!warned && (options.centres ?? 'batch') === 'batch' && singletons > 0.5) {
         warned = true;
         process.stderr.write(`rcm: ${(100 * singletons).toFixed(0)}% of the batch are the only image of their class, so their individual error is 0 with per-batch centres; sample identity-balanced batches (data.perIdentity, e.g. 4) or use centres: 'running'\n`);
       }
@@ -60,6 +74,7 @@ export function rcmObjective(teacher: Layer, options: RcmOptions): RcmObjective 
     describe: (r) => `AQE ${r.aqe_deg?.toFixed(2)}° class ${r.class_error_deg?.toFixed(2)}° indiv ${r.individual_error_deg?.toFixed(2)}°`,
     dispose: () => {
       running?.dispose();
+      teacherHead?.dispose();
       teacher.dispose();
     },
   };
