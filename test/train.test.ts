@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/io/safetensors.ts';
 import { ConfigError, resolveConfig, validateConfig } from '../src/train/config.ts';
 import { train, TrainingDivergedError } from '../src/train/trainer.ts';
-import { lowbit, micro, readLog, tmpDir } from './micro.ts';
+import { lowbit, micro, MICRO, readLog, tmpDir } from './micro.ts';
 
 const tmp = (): string => tmpDir('train');
 const microConfig = micro;
@@ -23,6 +23,18 @@ describe('trainer', () => {
     expect(b.map((r) => r.loss)).toEqual(a.map((r) => r.loss));
     expect(b.map((r) => r.acc)).toEqual(a.map((r) => r.acc));
     expect(readSafetensors(join(interrupted, 'checkpoint.safetensors')).metadata.step).toBe('8');
+
+    // From the command line, `--resume --out DIR` alone continues with the config saved in DIR.
+    const viaCli = tmp();
+    await train(microConfig(), { outDir: viaCli, quiet: true, evaluate: false, stopAfter: 4 });
+    lowbit(['train', '--resume', '--out', viaCli]);
+    expect(readLog(viaCli).map((r) => r.loss)).toEqual(a.map((r) => r.loss));
+  });
+
+  it('the command line refuses RCM without the checkpoint to fine-tune from', () => {
+    const config = join(tmp(), 'rcm.json');
+    writeFileSync(config, JSON.stringify({ ...MICRO, quant: 'W4A4', loss: { kind: 'rcm', teacher: '/runs/fp' } }));
+    expect(() => lowbit(['train', '--config', config, '--out', tmp()])).toThrow(/RCM fine-tunes a quantized student from the full-precision checkpoint: give --init \/runs\/fp/);
   });
 
   it('stops on a NaN/Inf loss with a clear message and keeps the last good checkpoint', async () => {
