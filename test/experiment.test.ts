@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../src/experiment/demo.ts';
 import type { ExperimentPlan } from '../src/experiment/plan.ts';
-import { quantConfigFor } from '../src/experiment/plan.ts';
+import { EXPERIMENTS, fpConfigFor, planNamed, quantConfigFor } from '../src/experiment/plan.ts';
 import { runSeeds, stats } from '../src/experiment/seeds.ts';
 import { MICRO, tmpDir } from './micro.ts';
 
@@ -56,6 +56,17 @@ describe('experiments', () => {
     expect(said.filter((m) => m.startsWith('reusing the finished run'))).toHaveLength(4);
     expect(said.filter((m) => m.startsWith('resuming the interrupted run'))).toEqual([`resuming the interrupted run in ${join(out, 'rcm-w4a4-seed2')} from its last checkpoint`]);
     expect(again.seeds).toEqual(report.seeds);
+  });
+
+  it('every preset of lowbit demo / experiment resolves to valid FP, QAT and RCM configs', () => {
+    for (const [name, plan] of Object.entries(EXPERIMENTS)) {
+      const fp = fpConfigFor(plan, 1);
+      const qat = quantConfigFor(plan, 1, 'arcface', '/fp');
+      expect(quantConfigFor(plan, 1, 'rcm', '/fp').data.perIdentity, name).toBe(qat.data.perIdentity);
+      expect(qat.model, name).toEqual(fp.model);
+      expect(qat.steps, name).toBe(plan.quantSteps);
+    }
+    expect(() => planNamed('huge')).toThrow(/unknown preset 'huge' \(known: tiny, demo, faces112, casia\)/);
   });
 
   it('stats uses the sample standard deviation', () => {

@@ -1,8 +1,8 @@
-// lowbit experiment --seeds N [--experiment demo|tiny] [--fp CHECKPOINT] [--out DIR] [--first-seed S]
+// lowbit experiment --seeds N [--preset demo|tiny|faces112|casia] [--fp CHECKPOINT] [--out DIR] [--first-seed S]
 //                   [--policy W3A3] [--lambda L] [--steps N]   (override the plan's quantized runs)
 import { join } from 'node:path';
 import { initGpu } from '../gpu/device.ts';
-import { EXPERIMENTS } from '../experiment/plan.ts';
+import { planNamed } from '../experiment/plan.ts';
 import { formatSeeds, runSeeds } from '../experiment/seeds.ts';
 import { intOption, parse, UsageError } from './args.ts';
 
@@ -10,7 +10,7 @@ export async function run(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
     seeds: { type: 'string', default: '3' },
     'first-seed': { type: 'string' },
-    experiment: { type: 'string', default: 'demo' },
+    preset: { type: 'string', default: 'demo' },
     fp: { type: 'string' },
     out: { type: 'string' },
     policy: { type: 'string' },
@@ -18,8 +18,7 @@ export async function run(argv: string[]): Promise<void> {
     steps: { type: 'string' },
     json: { type: 'boolean' },
   });
-  const base = EXPERIMENTS[values.experiment!];
-  if (!base) throw new UsageError(`unknown experiment '${values.experiment}' (known: ${Object.keys(EXPERIMENTS).join(', ')})`);
+  const base = planNamed(values.preset!);
   const plan = { ...base };
   if (values.policy) {
     if (!/^W[2-8]A[2-8]$/.test(values.policy)) throw new UsageError(`--policy: expected W<bits>A<bits> with 2..8 bits, got '${values.policy}'`);

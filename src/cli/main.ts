@@ -8,8 +8,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
   train: { summary: 'train: --config FILE.json | --preset NAME [--out DIR] [--resume] [--init CKPT] [--quant W4A4] [--loss rcm --lambda L]', load: () => import('./train.ts') },
   eval: { summary: 'verification: --checkpoint DIR [--data SPEC] [--pairs N] [--json]', load: () => import('./eval.ts') },
   analyze: { summary: 'quantization-error analysis: --checkpoint FP_DIR [--bits 8,6,4,3,2] [--compare LABEL=DIR]', load: () => import('./analyze.ts') },
-  experiment: { summary: 'QAT vs RCM over seeds: --seeds N [--experiment demo] [--fp CKPT]', load: () => import('./experiment.ts') },
-  demo: { summary: 'the default run (npm run demo): FP, PTQ analysis, QAT-4 and RCM-4 [--experiment tiny]', load: () => import('./demo.ts') },
+  experiment: { summary: 'QAT vs RCM over seeds: --seeds N [--preset demo|tiny|faces112|casia] [--fp CKPT] [--out DIR]', load: () => import('./experiment.ts') },
+  demo: { summary: 'the default run (npm run demo): FP, PTQ analysis, QAT-4 and RCM-4 [--preset tiny|faces112|casia] [--out DIR]', load: () => import('./demo.ts') },
 };
 
 function usage(): string {

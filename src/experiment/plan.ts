@@ -3,6 +3,7 @@
 // number of steps, then the PTQ analysis. Each plan names the training preset of its FP model and the
 // fine-tuning settings of the quantized runs.
 import { join } from 'node:path';
+import { UsageError } from '../cli/args.ts';
 import { merge, RCM_DEFAULTS, resolveConfig, type TrainConfig } from '../train/config.ts';
 
 export interface ExperimentPlan {
@@ -31,7 +32,19 @@ export const EXPERIMENTS: Record<string, ExperimentPlan> = {
   tiny: { fpPreset: 'tiny', quantSteps: 60, quantLr: 0.01, policy: 'W4A4', lambda: 1, ptqBits: [8, 6, 4], perIdentity: 4, description: 'smoke run: tiny preset, 60 quantized steps' },
   /** npm run demo: fits in 15 minutes on the 2-core CPU adapter. */
   demo: { fpPreset: 'demo', quantSteps: 400, quantLr: 0.01, policy: 'W4A4', lambda: 1, ptqBits: [8, 6, 4], perIdentity: 4, description: 'the default run: demo preset on synthetic faces, 400 quantized steps' },
+  /** Scaled up, for a real GPU: full-width iresnet18 at 112x112 on synthetic faces. */
+  faces112: { fpPreset: 'faces112', quantSteps: 2000, quantLr: 0.01, policy: 'W4A4', lambda: 1, ptqBits: [8, 6, 4, 3, 2], perIdentity: 4, description: 'full-width iresnet18 at 112x112 on synthetic faces, 2,000 quantized steps (for a real GPU)' },
+  /** The paper's setting, for a real GPU: the casia training preset on the user's CASIA-WebFace .rec,
+   *  verified on its lfw.bin. */
+  casia: { fpPreset: 'casia', quantSteps: 20000, quantLr: 0.01, policy: 'W4A4', lambda: 1, ptqBits: [8, 6, 4, 3, 2], perIdentity: 4, description: 'iresnet18 112x112 on CASIA-WebFace (data/faces_webface_112x112), 20,000 quantized steps (for a real GPU)' },
 };
+
+/** The plan named by a command line's --preset, or a usage error listing the known ones. */
+export function planNamed(name: string): ExperimentPlan {
+  const plan = EXPERIMENTS[name];
+  if (!plan) throw new UsageError(`unknown preset '${name}' (known: ${Object.keys(EXPERIMENTS).join(', ')})`);
+  return plan;
+}
 
 /** The config of the full-precision run. */
 export function fpConfigFor(plan: ExperimentPlan, seed: number): TrainConfig {
