@@ -98,7 +98,7 @@ export async function compareInterleaved(variants: readonly [string, () => unkno
   return variants.map(([id], v) => {
     const ms = median(samples[v]!);
     const r: BenchResult = { case: id, median_ms: ms, mad_ms: median(samples[v]!.map((t) => Math.abs(t - ms))), min_ms: Math.min(...samples[v]!), samples: rounds, speedup: base / ms };
-    console.log(json ? JSON.stringify(r) : `${id.padEnd(44)} median ${ms.toFixed(3).padStart(9)} ms  min ${r.min_ms.toFixed(3).padStart(9)}  x${(base / ms).toFixed(2)}`);
+    console.log(json ? JSON.stringify(r) : `${id.padEnd(44)} median ${ms.toFixed(3).padStart(9)} ms ± ${r.mad_ms.toFixed(3)} (MAD)  min ${r.min_ms.toFixed(3).padStart(9)}  x${(base / ms).toFixed(2)} vs ${variants.at(-1)![0]}`);
     return r;
   });
 }

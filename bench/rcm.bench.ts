@@ -1,10 +1,10 @@
 // What RCM costs over plain QAT: one W4A4 training step of the tiny preset's model with ArcFace, the
 // same with RCM (the frozen FP teacher's forward plus the angle computations), and the FP forward
-// alone. The issue's budget: RCM - QAT <= one FP forward. Run: npx tsx bench/rcm.bench.ts
+// alone, interleaved. The issue's budget: RCM - QAT <= one FP forward. Run: npx tsx bench/rcm.bench.ts
 import { pathToFileURL } from 'node:url';
 import { noGrad } from '../src/autograd.ts';
 import { backward } from '../src/backward.ts';
-import { gpu } from '../src/gpu/device.ts';
+import { gpu, initGpu } from '../src/gpu/device.ts';
 import { cosineLogits, marginSoftmaxLoss } from '../src/loss/margin.ts';
 import { rcmLoss } from '../src/loss/rcm.ts';
 import type { Layer } from '../src/nn/layers.ts';
@@ -14,7 +14,7 @@ import { dispose, keep, tidy, type Tensor } from '../src/tensor.ts';
 import { PRESETS } from '../src/train/config.ts';
 import { quantConfig } from '../src/quant/policy.ts';
 import { buildHead, buildModel } from '../src/train/model.ts';
-import { formatResult, measure, type BenchCase, type BenchOptions, type BenchResult } from './lib.ts';
+import { compareInterleaved, type BenchOptions } from './lib.ts';
 
 const BATCH = 32;
 const CLASSES = 100;
@@ -45,45 +45,37 @@ function build(): Setup {
   };
 }
 
-function stepCase(id: string, kind: 'qat' | 'rcm' | 'teacher'): BenchCase {
-  let s: Setup;
-  return {
-    id,
-    setup: async () => {
-      s = build();
-      tidy(() => s.student.forward(s.x)); // quantizers initialize on their first training batch
-      await gpu().recorder.sync();
-    },
-    run: () => {
-      if (kind === 'teacher') return noGrad(() => s.teacher.forward(s.x));
-      const q = s.student.forward(s.x);
-      const loss = kind === 'qat'
-        ? marginSoftmaxLoss(cosineLogits(q, s.head), s.labels, { s: 16, m2: 0.3 }).loss
-        : rcmLoss(noGrad(() => s.teacher.forward(s.x)), q, s.head, s.labels, s.labelsCpu, { s: 16, m: 0.3, lambda: 1 }).loss;
-      backward(loss);
-      s.opt.step();
-      s.opt.zeroGrad();
-      return loss;
-    },
-    teardown: () => {
-      s.opt.dispose();
-      s.student.dispose();
-      s.teacher.dispose();
-      dispose([s.head, s.x, s.labels]);
-    },
+/** One step of `kind` on the shared setup (QAT and RCM update the same student: only time matters). */
+function stepOf(s: Setup, kind: 'qat' | 'rcm' | 'teacher'): () => Tensor {
+  return () => {
+    if (kind === 'teacher') return noGrad(() => s.teacher.forward(s.x));
+    const q = s.student.forward(s.x);
+    const loss = kind === 'qat'
+      ? marginSoftmaxLoss(cosineLogits(q, s.head), s.labels, { s: 16, m2: 0.3 }).loss
+      : rcmLoss(noGrad(() => s.teacher.forward(s.x)), q, s.head, s.labels, s.labelsCpu, { s: 16, m: 0.3, lambda: 1 }).loss;
+    backward(loss);
+    s.opt.step();
+    s.opt.zeroGrad();
+    return loss;
   };
 }
 
-export async function main(opts: BenchOptions = {}): Promise<void> {
-  const results: BenchResult[] = [];
-  for (const c of [stepCase('step_qat_w4a4_tiny_b32', 'qat'), stepCase('step_rcm_w4a4_tiny_b32', 'rcm'), stepCase('forward_fp_teacher_tiny_b32', 'teacher')]) {
-    const r = await measure(c, opts);
-    results.push(r);
-    console.log(opts.json ? JSON.stringify(r) : formatResult(r));
-    gpu().pool.trim();
-  }
-  const [qat, rcm, teacher] = results.map((r) => r.median_ms) as [number, number, number];
-  const summary = { case: 'rcm_overhead', rcm_over_qat: rcm / qat, extra_ms: rcm - qat, fp_forward_ms: teacher, extra_in_fp_forwards: (rcm - qat) / teacher };
+/** Interleaved sample by sample (the CPU adapter's speed drifts over a run; see quant.bench.ts). */
+export async function main(opts: BenchOptions & { rounds?: number } = {}): Promise<void> {
+  await initGpu();
+  const s = build();
+  tidy(() => s.student.forward(s.x)); // quantizers initialize on their first training batch
+  const [rcm, teacher, qat] = (await compareInterleaved([
+    ['step_rcm_w4a4_tiny_b32', stepOf(s, 'rcm')],
+    ['forward_fp_teacher_tiny_b32', stepOf(s, 'teacher')],
+    ['step_qat_w4a4_tiny_b32', stepOf(s, 'qat')],
+  ], opts.rounds ?? 8, opts.json)).map((r) => r.median_ms) as [number, number, number];
+  s.opt.dispose();
+  s.student.dispose();
+  s.teacher.dispose();
+  dispose([s.head, s.x, s.labels]);
+  gpu().pool.trim();
+  const summary = { case: 'rcm_overhead', median_ms: rcm, rcm_over_qat: rcm / qat, extra_ms: rcm - qat, fp_forward_ms: teacher, extra_in_fp_forwards: (rcm - qat) / teacher };
   console.log(opts.json ? JSON.stringify(summary) : `RCM / QAT step: ${summary.rcm_over_qat.toFixed(3)}x; RCM's extra ${summary.extra_ms.toFixed(1)} ms = ${summary.extra_in_fp_forwards.toFixed(2)} FP forward passes (${teacher.toFixed(1)} ms each)`);
 }
 

@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeQuantization, markdownTable, writeAnalysisPlots } from '../src/analysis/quant-error.ts';
+import { analyzeQuantization, markdownTable, writeAnalysisPlots, type QuantErrorRow } from '../src/analysis/quant-error.ts';
+import { train } from '../src/train/trainer.ts';
+import { lowbit, micro } from './micro.ts';
 
 /** Unit-ish 3-D features of 4 classes; `rotate` turns each class about z, `noise` scatters samples. */
 function embeddings(rotate: (c: number) => number, noise: number): { fp: Float64Array[]; q: Float64Array[]; labels: number[] } {
@@ -55,5 +57,19 @@ describe('quantization-error analysis', () => {
     const paths = writeAnalysisPlots(dir, rows.map((r) => r.row), rows.map((r) => r.dist));
     expect(paths.map((p) => p.slice(dir.length + 1))).toEqual(['class_error_vs_bits.png', 'intra_class_scatter_vs_bits.png', 'inter_class_angles.png', 'individual_errors.png', 'verification.png']);
     for (const p of paths) expect(existsSync(p)).toBe(true);
+  });
+
+  it('lowbit analyze sweeps PTQ at 8/6/4/3/2 bits by default and writes analysis.md, analysis.json and the plots', async () => {
+    const fp = mkdtempSync(join(tmpdir(), 'lowbit-analyze-fp-'));
+    await train(micro({ steps: 4 }), { outDir: fp, quiet: true, evaluate: false });
+    const out = mkdtempSync(join(tmpdir(), 'lowbit-analyze-'));
+    const printed = JSON.parse(lowbit(['analyze', '--checkpoint', fp, '--out', out, '--max-images', '40', '--json'])) as { rows: QuantErrorRow[]; plots: string[] };
+    expect(printed.rows.map((r) => r.label)).toEqual(['FP', 'PTQ-8', 'PTQ-6', 'PTQ-4', 'PTQ-3', 'PTQ-2']);
+    const byLabel = new Map(printed.rows.map((r) => [r.label, r]));
+    expect(byLabel.get('FP')!.mean_aqe_deg).toBe(0);
+    expect(byLabel.get('PTQ-2')!.mean_aqe_deg).toBeGreaterThan(byLabel.get('PTQ-8')!.mean_aqe_deg);
+    expect((JSON.parse(readFileSync(join(out, 'analysis.json'), 'utf8')) as { rows: QuantErrorRow[] }).rows).toEqual(printed.rows);
+    expect(readFileSync(join(out, 'analysis.md'), 'utf8')).toContain('| PTQ-3 |');
+    for (const p of printed.plots) expect(existsSync(p), p).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import { fromArray, randn } from '../src/ops/creation.ts';
 import { add, exp } from '../src/ops/elementwise.ts';
 import { matmul } from '../src/ops/matmul.ts';
 import { dispose, tidy } from '../src/tensor.ts';
+import { lowbit } from './micro.ts';
 
 describe('device', () => {
   it('has a WebGPU adapter with its limits requested at the maximum', () => {
@@ -17,6 +18,19 @@ describe('device', () => {
     for (const f of ['timestamp-query', 'shader-f16', 'subgroups']) {
       if (g.adapter.features.includes(f)) expect(g.features.has(f)).toBe(true);
     }
+  });
+});
+
+describe('lowbit info', () => {
+  it('--json prints the adapter, its features and limits, and what the device enabled', () => {
+    const info = JSON.parse(lowbit(['info', '--json'])) as { vendor: string; architecture: string; description: string; features: string[]; enabled_features: string[]; limits: Record<string, number>; device_limits: Record<string, number> };
+    const g = gpu();
+    expect(info.vendor).toBe(g.adapter.vendor);
+    expect(info.description).toBe(g.adapter.description);
+    expect(info.features).toEqual(g.adapter.features);
+    for (const f of info.enabled_features.filter((f) => f !== 'core-features-and-limits')) expect(info.features).toContain(f);
+    expect(info.limits.maxStorageBufferBindingSize).toBe(g.adapter.limits.maxStorageBufferBindingSize);
+    expect(info.device_limits.maxStorageBufferBindingSize).toBe(g.limits.maxStorageBufferBindingSize);
   });
 });
 

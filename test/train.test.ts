@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openDataset } from '../src/data/open.ts';
 import { readSafetensors } from '../src/io/safetensors.ts';
 import { ConfigError, resolveConfig, validateConfig } from '../src/train/config.ts';
 import { train, TrainingDivergedError } from '../src/train/trainer.ts';
@@ -67,6 +68,17 @@ describe('trainer', () => {
     expect(parsed.accuracy).toBe(summary.verification!.accuracy);
     expect(parsed.accuracy_std).toBeGreaterThanOrEqual(0);
     expect(Object.keys(parsed.tar_at_far)).toEqual(['0.1', '0.01', '0.001', '0.0001']);
+
+    // --identification: each held-out identity's first image in the gallery, the others as probes.
+    const withId = JSON.parse(lowbit(['eval', '--checkpoint', dir, '--identification', '--json'])) as { accuracy: number; identification: { probes: number; identities: number; rank_accuracy: { rank: number; accuracy: number }[] } };
+    expect(withId.accuracy).toBe(summary.verification!.accuracy);
+    const heldOut = openDataset(microConfig().data.heldOut);
+    expect(withId.identification.identities).toBe(heldOut.numClasses);
+    expect(withId.identification.probes).toBe(heldOut.length - heldOut.numClasses);
+    const [r1, r5, r10] = withId.identification.rank_accuracy;
+    expect([r1!.rank, r5!.rank, r10!.rank]).toEqual([1, 5, 10]);
+    expect(r1!.accuracy).toBeLessThanOrEqual(r5!.accuracy);
+    expect(r5!.accuracy).toBeLessThanOrEqual(r10!.accuracy);
   });
 });
 

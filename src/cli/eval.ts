@@ -6,13 +6,13 @@ import { initGpu } from '../gpu/device.ts';
 import { checkpointPath, loadCheckpoint } from '../io/checkpoint.ts';
 import { dispose } from '../tensor.ts';
 import { validateConfig } from '../train/config.ts';
-import { pairSource, verify } from '../train/evaluate.ts';
+import { identifyHeldOut, pairSource, verify } from '../train/evaluate.ts';
 import { buildModel } from '../train/model.ts';
 import { parseDataSpec } from './dataspec.ts';
 import { intOption, parse, UsageError } from './args.ts';
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { checkpoint: { type: 'string' }, data: { type: 'string' }, pairs: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' } });
+  const { values } = parse(argv, { checkpoint: { type: 'string' }, data: { type: 'string' }, pairs: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' }, identification: { type: 'boolean' } });
   if (!values.checkpoint) throw new UsageError('--checkpoint DIR is required');
   const file = checkpointPath(values.checkpoint);
   const configFile = join(dirname(file), 'config.json');
@@ -29,9 +29,10 @@ export async function run(argv: string[]): Promise<void> {
     label: config.preset ?? 'model',
     onProgress: values.json ? undefined : (done, total) => process.stderr.write(`\rembedding ${done}/${total} images`),
   });
+  const identification = values.identification ? await identifyHeldOut(model, source.dataset, { inputSize: config.model.inputSize }) : undefined;
   model.dispose();
   if (values.json) {
-    console.log(JSON.stringify(summary, null, 2));
+    console.log(JSON.stringify(identification ? { ...summary, identification } : summary, null, 2));
     return;
   }
   process.stderr.write('\n');
@@ -40,4 +41,8 @@ export async function run(argv: string[]): Promise<void> {
   console.log(`AUC        ${summary.auc.toFixed(4)}`);
   for (const [far, tar] of Object.entries(summary.tar_at_far)) console.log(`TAR@FAR=${far.padEnd(6)} ${tar === null ? 'n/a (too few impostor pairs)' : tar.toFixed(4)}`);
   console.log(`ROC curve: ${join(values.out ?? dirname(file), 'roc.png')}`);
+  if (identification) {
+    const ranks = identification.rank_accuracy.map((r) => `rank-${r.rank} ${r.accuracy.toFixed(4)}`).join(', ');
+    console.log(`identification: ${identification.probes} probes against ${identification.identities} identities: ${ranks}`);
+  }
 }

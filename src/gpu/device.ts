@@ -116,8 +116,8 @@ async function createGpu(options: GpuOptions): Promise<Gpu> {
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'lowbit' });
   const info = adapter.info;
   const limits: Record<string, number> = {};
-  for (const key in device.limits) {
-    const value = (device.limits as unknown as Record<string, number>)[key];
+  for (const key in adapter.limits) {
+    const value = (adapter.limits as unknown as Record<string, number>)[key];
     if (typeof value === 'number') limits[key] = value;
   }
   return new Gpu(device, {
@@ -125,7 +125,7 @@ async function createGpu(options: GpuOptions): Promise<Gpu> {
     architecture: info.architecture,
     description: info.description,
     device: info.device,
-    features: [...(device.features as unknown as Iterable<string>)].sort(),
+    features: [...(adapter.features as unknown as Iterable<string>)].sort(),
     limits,
   });
 }

@@ -6,6 +6,7 @@ import type { DatasetSpec, ImageDataset } from '../data/dataset.ts';
 import { samplePairs } from '../data/pairs.ts';
 import { readVerificationBin } from '../data/verification-bin.ts';
 import { combineFlipEmbeddings } from '../eval/embeddings.ts';
+import { identify, type LabelledEmbedding } from '../eval/identification.ts';
 import { rocChart, savePng } from '../eval/plot.ts';
 import { evaluateVerification, type VerificationPair, type VerificationReport } from '../eval/verification.ts';
 import type { Layer } from '../nn/layers.ts';
@@ -92,4 +93,33 @@ export async function verify(model: Layer, source: PairSource, opts: VerifyOptio
     savePng(rocChart([{ name: opts.label ?? 'model', roc: result.report.roc }], { title: `ROC on unseen identities (${result.report.pairs} pairs)` }), join(opts.outDir, 'roc.png'));
   }
   return result;
+}
+
+export interface HeldOutIdentification {
+  probes: number;
+  identities: number;
+  /** Rank-1, 5 and 10 accuracy. */
+  rank_accuracy: { rank: number; accuracy: number }[];
+}
+
+/** Rank-k identification on a labelled dataset (the held-out identities): the first image of each
+ *  identity is its gallery entry, every other image a probe; flip-combined embeddings; corrupt images
+ *  are left out. At most `maxImages` images (the first ones) are used. */
+export async function identifyHeldOut(model: Layer, dataset: ImageDataset, opts: { inputSize: number; maxImages?: number }): Promise<HeldOutIdentification> {
+  const indices = Array.from({ length: Math.min(dataset.length, opts.maxImages ?? 2000) }, (_, i) => i);
+  const emb = await embedImages(model, dataset, indices, { size: opts.inputSize, flip: true });
+  const combined = combineFlipEmbeddings(emb.plain, emb.flipped);
+  const corrupt = new Set(emb.corrupt);
+  const gallery: LabelledEmbedding[] = [];
+  const probes: LabelledEmbedding[] = [];
+  const inGallery = new Set<number>();
+  indices.forEach((index, i) => {
+    if (corrupt.has(index)) return;
+    const identity = dataset.label(index);
+    (inGallery.has(identity) ? probes : gallery).push({ embedding: combined[i]!, identity });
+    inGallery.add(identity);
+  });
+  if (probes.length === 0) throw new Error(`identification: '${dataset.name}' has no identity with two or more images among its first ${indices.length}`);
+  const result = identify(gallery, probes, { ranks: [1, 5, 10] });
+  return { probes: result.probes, identities: result.identities, rank_accuracy: result.rankAccuracy };
 }
