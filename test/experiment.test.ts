@@ -47,6 +47,7 @@ describe('experiments', () => {
     expect(report.seeds.map((s) => s.seed)).toEqual([1, 2]);
     expect(report.qat.n).toBe(2);
     expect(report.difference.mean).toBeCloseTo(report.rcm.mean - report.qat.mean, 12);
+    expect(report.tar.difference.n).toBe(report.seeds.filter((s) => s.qat.tar_at_far_1e2 !== null && s.rcm.tar_at_far_1e2 !== null).length);
     expect(readFileSync(join(out, 'experiment.md'), 'utf8')).toMatch(/RCM - QAT \(paired by seed\)/);
 
     // Rerun after a crash: finished runs are reused, an interrupted one resumes from its checkpoint.

@@ -35,7 +35,12 @@ export interface SeedsReport {
   difference: Stats;
   /** difference.mean / (difference.std / sqrt(n)): |t| well above 2 suggests more than noise. */
   t: number;
+  /** The same for TAR at FAR = 1e-2 (seeds where both runs have it). */
+  tar: { qat: Stats; rcm: Stats; difference: Stats; t: number };
 }
+
+/** Student's t of a paired difference (0 when it has no spread). */
+const pairedT = (d: Stats): number => (d.std > 0 ? d.mean / (d.std / Math.sqrt(d.n)) : 0);
 
 export async function runSeeds(plan: ExperimentPlan, outDir: string, seeds: number[], fpCheckpoint?: string, say: (m: string) => void = console.error): Promise<SeedsReport> {
   mkdirSync(outDir, { recursive: true });
@@ -57,12 +62,20 @@ export async function runSeeds(plan: ExperimentPlan, outDir: string, seeds: numb
     results.push({ seed, qat: await accuracyOf('arcface', dirs.qat(seed)), rcm: await accuracyOf('rcm', dirs.rcm(seed)) });
   }
   const difference = stats(results.map((r) => r.rcm.accuracy - r.qat.accuracy));
+  const withTar = results.filter((r) => r.qat.tar_at_far_1e2 !== null && r.rcm.tar_at_far_1e2 !== null);
+  const tarDifference = stats(withTar.map((r) => r.rcm.tar_at_far_1e2! - r.qat.tar_at_far_1e2!));
   const report: SeedsReport = {
     seeds: results,
     qat: stats(results.map((r) => r.qat.accuracy)),
     rcm: stats(results.map((r) => r.rcm.accuracy)),
     difference,
-    t: difference.std > 0 ? difference.mean / (difference.std / Math.sqrt(difference.n)) : 0,
+    t: pairedT(difference),
+    tar: {
+      qat: stats(withTar.map((r) => r.qat.tar_at_far_1e2!)),
+      rcm: stats(withTar.map((r) => r.rcm.tar_at_far_1e2!)),
+      difference: tarDifference,
+      t: pairedT(tarDifference),
+    },
   };
   writeFileAtomic(join(outDir, 'experiment.json'), `${JSON.stringify({ plan, teacher, ...report }, null, 2)}\n`);
   writeFileAtomic(join(outDir, 'experiment.md'), `${formatSeeds(report, plan)}\n`);
@@ -82,5 +95,12 @@ export function formatSeeds(r: SeedsReport, plan: ExperimentPlan): string {
     `RCM: ${pct(r.rcm.mean)}% ± ${pct(r.rcm.std)}`,
     `RCM - QAT (paired by seed): ${(100 * r.difference.mean).toFixed(2)} ± ${(100 * r.difference.std).toFixed(2)} points, t = ${r.t.toFixed(2)} with ${r.difference.n - 1} degrees of freedom`,
   ];
+  if (r.tar.difference.n > 0) {
+    lines.push(
+      '',
+      `TAR@FAR=1e-2: QAT ${r.tar.qat.mean.toFixed(4)} ± ${r.tar.qat.std.toFixed(4)}, RCM ${r.tar.rcm.mean.toFixed(4)} ± ${r.tar.rcm.std.toFixed(4)}; ` +
+        `RCM - QAT ${r.tar.difference.mean.toFixed(4)} ± ${r.tar.difference.std.toFixed(4)}, t = ${r.tar.t.toFixed(2)} with ${r.tar.difference.n - 1} degrees of freedom`,
+    );
+  }
   return lines.join('\n');
 }

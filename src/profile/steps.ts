@@ -8,6 +8,7 @@ import { crossEntropy } from '../ops/softmax.ts';
 import { SGD } from '../optim/sgd.ts';
 import { dispose, keep, tidy, type Tensor } from '../tensor.ts';
 import { cosineLogits, marginSoftmaxLoss } from '../loss/margin.ts';
+import { quantConfig } from '../quant/policy.ts';
 import { PRESETS, type ModelConfig } from '../train/config.ts';
 import { buildHead, buildModel } from '../train/model.ts';
 
@@ -58,9 +59,9 @@ function tinyMlp(): TrainStep {
 }
 
 /** One training step of a face model: backbone, cosine classifier, ArcFace, SGD; fixed random batch. */
-function faceStep(description: string, model: ModelConfig, batch: number, classes: number): StepBuilder {
+function faceStep(description: string, model: ModelConfig, batch: number, classes: number, policy?: string): StepBuilder {
   return () => {
-    const net = buildModel(model, 1).train();
+    const net = buildModel(model, 1, policy ? quantConfig(policy) : undefined).train();
     const head = buildHead(classes, model.numFeatures, 2);
     const x = keep(randn([batch, 3, model.inputSize, model.inputSize], { seed: 3 }));   // [B, 3, H, W]
     const labels = keep(fromArray(Int32Array.from({ length: batch }, (_, i) => i % classes), [batch]));
@@ -89,6 +90,8 @@ export const STEP_PRESETS: Record<string, StepBuilder> = {
   tiny: tinyMlp,
   /** The model of the `tiny` training preset at its batch size. */
   'iresnet18-tiny': faceStep('iresnet18 width 0.25 at 32x32, 64-d embedding, batch 32, ArcFace over 100 classes', PRESETS.tiny!.model, 32, 100),
+  /** The same quantization-aware (W4A4, LSQ): what fake quantization costs, kernel by kernel. */
+  'iresnet18-tiny-w4a4': faceStep('iresnet18 width 0.25 at 32x32, W4A4 (LSQ), batch 32, ArcFace over 100 classes', PRESETS.tiny!.model, 32, 100, 'W4A4'),
   /** The real thing: iresnet18 at 112x112, batch 8. */
   'iresnet18-112': faceStep('iresnet18 at 112x112, 512-d embedding, batch 8, ArcFace over 1000 classes', { arch: 'iresnet18', width: 1, inputSize: 112, numFeatures: 512, dropout: 0 }, 8, 1000),
 };
