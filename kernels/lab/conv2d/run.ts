@@ -5,14 +5,11 @@
 // The default is the 56x56 layer (a few minutes); `--shape all` sweeps bench/conv.bench.ts's shapes (an
 // hour), `--shape tiny` the shapes of the tiny training preset (TINY_CONV_SHAPES, batch 32).
 import { parseArgs } from 'node:util';
-import { conv2dBackwardInputRef, conv2dBackwardWeightRef, conv2dFlops, conv2dOutShape, conv2dRef, type Conv2dPlan } from '../../conv2d.ts';
-import { CONV_SHAPES, planOf, TINY_CONV_SHAPES, type ConvShape } from '../../../bench/conv.bench.ts';
+import { conv2dFlops, type Conv2dPlan } from '../../conv2d.ts';
+import { CONV_SHAPES, planOf, TINY_CONV_SHAPES } from '../../../bench/conv.bench.ts';
 import { gpu, initGpu } from '../../../src/gpu/device.ts';
-import { fromArray } from '../../../src/ops/creation.ts';
-import { normalArray } from '../../../src/random.ts';
-import { sizeOf } from '../../../src/shape.ts';
 import { tidy, type Tensor } from '../../../src/tensor.ts';
-import { VARIANTS, type Op, type Operands, type Variant } from './variants.ts';
+import { operands, validate, VARIANTS, type Op, type Operands, type Variant } from './variants.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,39 +30,6 @@ const shapes = ids.map((id) => {
 const rounds = Number(args.rounds);
 await initGpu();
 
-function operands(s: ConvShape, p: Conv2dPlan, seed: number): { data: Record<keyof Operands, Float32Array>; tensors: Operands } {
-  const data = {
-    x: normalArray(sizeOf(s.x), seed, 0, 1),
-    w: normalArray(sizeOf(s.w), seed + 1, 0, 0.05),
-    dy: normalArray(sizeOf(conv2dOutShape(p)), seed + 2, 0, 1),
-  };
-  const tensors = { x: fromArray(data.x, s.x), w: fromArray(data.w, s.w), dy: fromArray(data.dy, conv2dOutShape(p)) };
-  return { data, tensors };
-}
-
-/** Max |got - want| relative to max |want|; a variant passes under 1e-4. */
-async function validate(v: Variant, s: ConvShape, refs: Map<string, Float64Array>): Promise<number> {
-  const small: ConvShape = { ...s, x: [1, ...s.x.slice(1)] as ConvShape['x'] };
-  const p = planOf(small);
-  const { data, tensors } = operands(small, p, 11);
-  const key = `${s.id}/${v.op}`;
-  let want = refs.get(key);
-  if (!want) {
-    want = v.op === 'fwd' ? conv2dRef(data.x, data.w, null, p) : v.op === 'dx' ? conv2dBackwardInputRef(data.dy, data.w, p) : conv2dBackwardWeightRef(data.dy, data.x, p);
-    refs.set(key, want);
-  }
-  const out = tidy(() => v.run(tensors, p));
-  const got = await out.toArray();
-  [out, tensors.x, tensors.w, tensors.dy].forEach((t) => t.dispose());
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    err = Math.max(err, Math.abs(got[i]! - want[i]!));
-    scale = Math.max(scale, Math.abs(want[i]!));
-  }
-  return err / scale;
-}
-
 /** Wall ms and process CPU ms (lavapipe's worker threads included) of one run. On a shared machine
  *  the CPU time is the steadier measure of a kernel's cost; the wall time is what a user sees. */
 async function time(v: Variant, t: Operands, p: Conv2dPlan): Promise<[number, number]> {
@@ -77,8 +41,8 @@ async function time(v: Variant, t: Operands, p: Conv2dPlan): Promise<[number, nu
   return [performance.now() - start, (used.user + used.system) / 1000];
 }
 
+let failed = 0;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const refs = new Map<string, Float64Array>();
 console.log(`conv2d lab: GFLOP/s (wall, median of ${rounds} interleaved rounds) | best: of the fastest round | per CPU-second of the process (2 busy cores show half the wall figure; on a shared CPU both are steadier than the median) | err = max|gpu - ref| / max|ref| on batch 1`);
 for (const s of shapes) {
   const p = planOf(s);
@@ -86,14 +50,15 @@ for (const s of shapes) {
   console.log(`\n## ${s.id}: x[${s.x}] w[${s.w}] stride ${s.stride} pad ${s.padding}  (${(flops / 1e9).toFixed(3)} GFLOP per op)`);
   for (const op of ops) {
     const variants = VARIANTS.filter((v) => v.op === op && new RegExp(args.variant).test(v.name) && (v.applies?.(p) ?? true));
-    const errors = new Map<Variant, number>();
-    for (const v of variants) errors.set(v, await validate(v, s, refs));
+    const checks = await validate([s], { ops: [op], variants, batch1: true });
+    const errors = new Map<Variant, number>(variants.map((v) => [v, checks.find((c) => c.variant === v.name)!.err]));
     const { tensors } = operands(s, p, 1);
     const times = new Map<Variant, [number, number][]>(variants.map((v) => [v, []]));
     for (const v of variants) await time(v, tensors, p); // warm-up: pipeline compile, pool buffers
     for (let r = 0; r < rounds; r++) {
       for (const v of variants) if (!(v.slow && r > 0)) times.get(v)!.push(await time(v, tensors, p));
     }
+    failed += checks.filter((c) => !(c.err <= c.tol)).length;
     for (const v of variants) {
       const ms = median(times.get(v)!.map(([wall]) => wall));
       const best = Math.min(...times.get(v)!.map(([wall]) => wall));
@@ -106,4 +71,5 @@ for (const s of shapes) {
     gpu().pool.trim();
   }
 }
-process.exit(0);
+if (failed) console.error(`${failed} validation failure(s)`);
+process.exit(failed ? 1 : 0);

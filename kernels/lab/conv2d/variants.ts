@@ -17,11 +17,17 @@
 //                 per input row and channel, the pixels beside a quad from the neighbouring lanes;
 //                 dw: lanes over (c, ky), a quad of x and of dy per step, three dot products
 import {
-  directApplies, runConv2d, runConv2dBackwardInput, runConv2dBackwardWeight, sumSplits, type Conv2dPlan, type ConvKernel,
+  conv2dBackwardInputRef, conv2dBackwardWeightRef, conv2dOutShape, conv2dRef, directApplies, runConv2d, runConv2dBackwardInput,
+  runConv2dBackwardWeight, sumSplits, type Conv2dPlan, type ConvKernel,
 } from '../../conv2d.ts';
 import { runUnary } from '../../elementwise.ts';
+import { planOf, type ConvShape } from '../../../bench/conv.bench.ts';
 import { grid1d, launch, Uniforms } from '../../../src/gpu/kernel.ts';
-import { Tensor } from '../../../src/tensor.ts';
+import { fromArray } from '../../../src/ops/creation.ts';
+import { normalArray } from '../../../src/random.ts';
+import { sizeOf } from '../../../src/shape.ts';
+import { Tensor, tidy } from '../../../src/tensor.ts';
+import type { Check } from '../lib.ts';
 
 export type Op = 'fwd' | 'dx' | 'dw';
 
@@ -150,3 +156,49 @@ export const VARIANTS: Variant[] = [
   ...[directDw(16, 16), directDw(16, 32), directDw(16, 48), directDw(32, 16), directDw(8, 16), directDw(32, 32)].map((k) => splitK(k)),
   ...[4, 8, 16, 32].flatMap((splits) => [splitK(unrolled(16, 3, 16), splits), splitK(unrolled(32, 2, 16), splits)]),
 ];
+
+// ---- validation against the float64 CPU references of kernels/conv2d.ts ------------------------------
+
+export function operands(s: ConvShape, p: Conv2dPlan, seed: number): { data: Record<keyof Operands, Float32Array>; tensors: Operands } {
+  const data = {
+    x: normalArray(sizeOf(s.x), seed, 0, 1),
+    w: normalArray(sizeOf(s.w), seed + 1, 0, 0.05),
+    dy: normalArray(sizeOf(conv2dOutShape(p)), seed + 2, 0, 1),
+  };
+  const tensors = { x: fromArray(data.x, s.x), w: fromArray(data.w, s.w), dy: fromArray(data.dy, conv2dOutShape(p)) };
+  return { data, tensors };
+}
+
+/** Small shapes that still reach every variant: a 3x3 stride-1 layer the direct kernels take (width
+ *  divisible by 4), an odd one at stride 2 and an odd 1x1 stride-2 shortcut. For test/lab.test.ts. */
+export const QUICK_SHAPES: ConvShape[] = [
+  { id: 'q8', x: [2, 5, 8, 8], w: [12, 5, 3, 3], stride: 1, padding: 1 },
+  { id: 'q9_s2', x: [1, 6, 9, 7], w: [10, 6, 3, 3], stride: 2, padding: 1 },
+  { id: 'q7_1x1_s2', x: [2, 3, 7, 5], w: [9, 3, 1, 1], stride: 2, padding: 0 },
+];
+
+/** Every variant of `ops` that applies, on every shape: max |got - want| / max |want|, tolerance 1e-4.
+ *  `batch1`: the shapes with batch 1 (run.ts validates the benchmark shapes that way). */
+export async function validate(shapes: readonly ConvShape[] = QUICK_SHAPES, { ops = ['fwd', 'dx', 'dw'] as Op[], variants = VARIANTS, batch1 = false } = {}): Promise<Check[]> {
+  const out: Check[] = [];
+  for (const full of shapes) {
+    const s: ConvShape = batch1 ? { ...full, x: [1, ...full.x.slice(1)] as ConvShape['x'] } : full;
+    const p = planOf(s);
+    const { data, tensors } = operands(s, p, 11);
+    for (const op of ops) {
+      const want = op === 'fwd' ? conv2dRef(data.x, data.w, null, p) : op === 'dx' ? conv2dBackwardInputRef(data.dy, data.w, p) : conv2dBackwardWeightRef(data.dy, data.x, p);
+      const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      for (const v of variants) {
+        if (v.op !== op || !(v.applies?.(p) ?? true)) continue;
+        const y = tidy(() => v.run(tensors, p));
+        const got = await y.toArray();
+        y.dispose();
+        let err = got.length === want.length ? 0 : Infinity;
+        for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i]! - want[i]!));
+        out.push({ variant: v.name, problem: s.id, err: Number.isNaN(err) ? Infinity : err / scale, tol: 1e-4 });
+      }
+    }
+    Object.values(tensors).forEach((t: Tensor) => t.dispose());
+  }
+  return out;
+}

@@ -12,31 +12,11 @@ import { measure, type BenchResult } from '../../../bench/lib.ts';
 import { gpu, initGpu } from '../../../src/gpu/device.ts';
 import { fromArray } from '../../../src/ops/creation.ts';
 import { normalArray } from '../../../src/random.ts';
-import { sizeOf, type Shape } from '../../../src/shape.ts';
+import { sizeOf } from '../../../src/shape.ts';
 import { keep, tidy, type Tensor } from '../../../src/tensor.ts';
-import { matmulRef, planMatmul, type MatmulOptions } from '../../matmul.ts';
-import { VARIANTS, type LabVariant } from './variants.ts';
-
-interface Problem {
-  id: string;
-  a: Shape;
-  b: Shape;
-  opts: MatmulOptions;
-}
-
-/** A problem op(A) [M, K] x op(B) [K, N], with A and B stored transposed when asked. */
-function problem(id: string, M: number, K: number, N: number, transA = false, transB = false, batch: number[] = []): Problem {
-  return { id, a: [...batch, ...(transA ? [K, M] : [M, K])], b: transB ? [N, K] : [K, N], opts: { transA, transB } };
-}
-
-const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
-// M, K, N, batch of A. N < M runs transposed in production; 68x132x136, 136x20x12 and the batched one suit
-// the vec4 variants (K, N or M multiples of 4).
-const CHECK_SHAPES: [number, number, number, number[]][] = [
-  [37, 29, 41, []], [1, 19, 33, []], [130, 67, 150, []], [150, 67, 37, []], [68, 132, 136, []], [136, 20, 12, []], [12, 16, 20, [3]],
-];
-const CHECKS: Problem[] = CHECK_SHAPES.flatMap(([M, K, N, batch]) =>
-  TRANSPOSES.map(([tA, tB]) => problem(`${batch.length ? `${batch}x` : ''}${M}x${K}x${N}${tA ? ' At' : ''}${tB ? ' Bt' : ''}`, M, K, N, tA, tB, batch)));
+import { planMatmul } from '../../matmul.ts';
+import { failures as failed, median, printChecks } from '../lib.ts';
+import { CHECKS, problem, validate, VARIANTS, type Problem } from './variants.ts';
 
 const BENCH_PROBLEMS: Problem[] = [
   problem('256', 256, 256, 256),
@@ -74,42 +54,14 @@ const log = (line: string): void => {
 
 await initGpu({ dawnFlags: args['disable-robustness'] ? ['enable-dawn-features=disable_robustness'] : [] });
 
-/** Largest |got - want| / (1 + |want|) of one variant on one problem. */
-async function check(v: LabVariant, pr: Problem, seed: number): Promise<number> {
-  const aData = normalArray(sizeOf(pr.a), seed, 0, 1);
-  const bData = normalArray(sizeOf(pr.b), seed + 1, 0, 1);
-  const want = matmulRef(aData, pr.a, bData, pr.b, pr.opts).data;
-  const [a, b] = [fromArray(aData, pr.a), fromArray(bData, pr.b)];
-  const c = v.run(a, b, pr.opts);
-  const got = await c.toArray();
-  for (const t of [a, b, c]) t.dispose();
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
-  return got.length === want.length ? worst : Infinity;
-}
-
 let failures = 0;
 if (!args['no-validate']) {
   log(`validating ${variants.length} variants on ${CHECKS.length} problems (odd shapes x transposes; B broadcast over a batch)`);
-  for (const v of variants) {
-    const notes: string[] = [];
-    let checked = 0;
-    for (const pr of CHECKS) {
-      const why = v.unsupported(planMatmul(pr.a, pr.b, pr.opts), pr.opts);
-      if (why) continue;
-      const err = await check(v, pr, 17);
-      checked++;
-      if (!(err <= 1e-5)) notes.push(`${pr.id}: error ${err.toExponential(2)}`);
-    }
-    failures += notes.length;
-    log(`  ${v.name.padEnd(14)} ${notes.length ? 'FAIL' : 'ok  '} ${checked}/${CHECKS.length} problems${notes.length ? `  ${notes.join('; ')}` : ''}`);
-  }
+  const checks = await validate(variants);
+  printChecks(variants.map((v) => v.name), checks, log);
+  failures = failed(checks).length;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const rounds = Number(args.rounds);
 const results = new Map<string, BenchResult[]>(); // `${variant}|${problem}` -> one result per round
 const cpuGflops = new Map<string, number[]>(); // the same key -> GFLOP per CPU-second, one per sample

@@ -1,9 +1,13 @@
 // The matmul variants of the kernel lab, from naive to the production kernels. Each computes
 // C = op(A) op(B) for batched A, B like kernels/matmul.ts and says which problems it cannot take.
 // Shaders: shaders/lab/matmul/*.wgsl (lab only) and shaders/matmul*.wgsl (production, other tile sizes).
-import { hasEightLaneSubgroups, matmulFlops, planMatmul, runMatmul, runMatmulKernel, type MatmulKernel, type MatmulOptions, type MatmulPlan } from '../../matmul.ts';
+import { hasEightLaneSubgroups, matmulFlops, matmulRef, planMatmul, runMatmul, runMatmulKernel, type MatmulKernel, type MatmulOptions, type MatmulPlan } from '../../matmul.ts';
 import { launch, Uniforms } from '../../../src/gpu/kernel.ts';
+import { fromArray } from '../../../src/ops/creation.ts';
+import { normalArray } from '../../../src/random.ts';
+import { sizeOf, type Shape } from '../../../src/shape.ts';
 import { Tensor } from '../../../src/tensor.ts';
+import { relErr, type Check } from '../lib.ts';
 
 export interface LabVariant {
   name: string;
@@ -79,3 +83,50 @@ export const VARIANTS: LabVariant[] = [
   production('sg_16x16_ku1', 'subgroup broadcast, 16x16: 256 accumulators, too big for NIR to unroll', subgroup(16, 16, 1)),
   { name: 'production', about: 'runMatmul: the table in kernels/matmul.ts', unsupported: () => null, run: (a, b, o) => runMatmul(a, b, o) },
 ];
+
+// ---- validation against matmulRef (float64) -------------------------------------------------------
+
+export interface Problem {
+  id: string;
+  a: Shape;
+  b: Shape;
+  opts: MatmulOptions;
+}
+
+/** A problem op(A) [M, K] x op(B) [K, N], with A and B stored transposed when asked. */
+export function problem(id: string, M: number, K: number, N: number, transA = false, transB = false, batch: number[] = []): Problem {
+  return { id, a: [...batch, ...(transA ? [K, M] : [M, K])], b: transB ? [N, K] : [K, N], opts: { transA, transB } };
+}
+
+const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+// M, K, N, batch of A. N < M runs transposed in production; 68x132x136, 136x20x12 and the batched one suit
+// the vec4 variants (K, N or M multiples of 4).
+const CHECK_SHAPES: [number, number, number, number[]][] = [
+  [37, 29, 41, []], [1, 19, 33, []], [130, 67, 150, []], [150, 67, 37, []], [68, 132, 136, []], [136, 20, 12, []], [12, 16, 20, [3]],
+];
+const checks = (shapes: [number, number, number, number[]][]): Problem[] => shapes.flatMap(([M, K, N, batch]) =>
+  TRANSPOSES.map(([tA, tB]) => problem(`${batch.length ? `${batch}x` : ''}${M}x${K}x${N}${tA ? ' At' : ''}${tB ? ' Bt' : ''}`, M, K, N, tA, tB, batch)));
+/** Odd shapes x all four transpose combinations, plus N < M and a batch broadcast. */
+export const CHECKS: Problem[] = checks(CHECK_SHAPES);
+/** The small set test/lab.test.ts runs: still every transpose, every variant at least once. */
+export const QUICK_CHECKS: Problem[] = checks([[37, 29, 41, []], [20, 12, 16, [2]]]);
+
+/** Largest |got - want| / (1 + |want|) of every supported (variant, problem); tolerance 1e-5. */
+export async function validate(variants: readonly LabVariant[] = VARIANTS, problems: readonly Problem[] = CHECKS, seed = 17): Promise<Check[]> {
+  const out: Check[] = [];
+  for (const pr of problems) {
+    const aData = normalArray(sizeOf(pr.a), seed, 0, 1);
+    const bData = normalArray(sizeOf(pr.b), seed + 1, 0, 1);
+    const want = matmulRef(aData, pr.a, bData, pr.b, pr.opts).data;
+    const [a, b] = [fromArray(aData, pr.a), fromArray(bData, pr.b)];
+    for (const v of variants) {
+      if (v.unsupported(planMatmul(pr.a, pr.b, pr.opts), pr.opts)) continue;
+      const c = v.run(a, b, pr.opts);
+      out.push({ variant: v.name, problem: pr.id, err: relErr(await c.toArray(), want), tol: 1e-5 });
+      c.dispose();
+    }
+    a.dispose();
+    b.dispose();
+  }
+  return out;
+}
