@@ -1,6 +1,7 @@
 // Quantization: fake-quant throughput (GB/s: x read and y written once; backward also reads g and
 // writes dx), relu on the same tensor for scale; the fused per-channel min/max weight quantizer against
-// its unfused composition (five dispatches); and a QAT train step over a full-precision one, measured
+// its unfused composition (five dispatches); and a QAT train step over a full-precision one (and with
+// the activation fake quant after each batch norm in its own dispatch instead of the epilogue), measured
 // round-robin in the same run (forward, ArcFace loss, backward, SGD; batch 16 of 32x32, iresnet18
 // width 1/4 as the tiny preset).
 // Run: npx tsx bench/quant.bench.ts [--json] [--filter substring]  (or `lowbit bench quant [--json]`)
@@ -15,6 +16,7 @@ import { fromArray, randn } from '../src/ops/creation.ts';
 import { SGD } from '../src/optim/sgd.ts';
 import { fakeQuantizeMinMax, fakeQuantizeMinMaxUnfused } from '../src/quant/fake-quant.ts';
 import { quantizeModel, quantizers } from '../src/quant/model.ts';
+import { setFusedEpilogues } from '../src/quant/layers.ts';
 import { MinMaxQuantizer } from '../src/quant/quantizers.ts';
 import { sizeOf, type Shape } from '../src/shape.ts';
 import { dispose, keep, tidy, type Tensor } from '../src/tensor.ts';
@@ -66,8 +68,9 @@ function kernelCases(): BenchCase[] {
   return cases;
 }
 
-/** One training step of `model` on a fixed batch: forward, ArcFace, backward, SGD. */
-function trainStepCase(id: string, build: () => Layer): BenchCase {
+/** One training step of `model` on a fixed batch: forward, ArcFace, backward, SGD. `fusedEpilogues`
+ *  false: activation fake quant in its own dispatch even after a batch norm (src/quant/layers.ts). */
+function trainStepCase(id: string, build: () => Layer, fusedEpilogues = true): BenchCase {
   let model: Layer;
   let head: Tensor;
   let x: Tensor;
@@ -88,7 +91,9 @@ function trainStepCase(id: string, build: () => Layer): BenchCase {
       dispose([head, x, labels]);
     },
     run: () => {
+      setFusedEpilogues(fusedEpilogues);
       const out = marginSoftmaxLoss(cosineLogits(model.forward(x), head), labels, { s: 16, m2: 0.3 });
+      setFusedEpilogues(true);
       backward(out.loss);
       opt.step();
       opt.zeroGrad();
@@ -107,6 +112,7 @@ function stepCases(): BenchCase[] {
   return [
     trainStepCase('train_step_fp', tiny),
     trainStepCase('train_step_w4a4_lsq', () => quantizeModel(tiny(), 'W4A4')),
+    trainStepCase('train_step_w4a4_lsq_unfused_epilogue', () => quantizeModel(tiny(), 'W4A4'), false),
     trainStepCase('train_step_w4a4_minmax_fused', () => minmaxModel(true)),
     trainStepCase('train_step_w4a4_minmax_unfused', () => minmaxModel(false)),
     trainStepCase('train_step_w3a3_dorefa_pact', () => quantizeModel(tiny(), { policy: 'W3A3', weight: 'dorefa', activation: 'pact' })),

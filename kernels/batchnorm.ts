@@ -22,9 +22,9 @@ export function channelView(shape: Shape, op: string): ChannelView {
 }
 
 /** Uniforms for a kernel over `v`, read as vec4s when `vec4` (then a plane holds S / 4 of them). */
-function params(v: ChannelView, vec4: boolean, eps = 0, momentum = 0): Uniforms {
+function params(v: ChannelView, vec4: boolean, eps = 0, momentum = 0, grid = { qmin: 0, qmax: 0 }): Uniforms {
   const M = v.N * v.S;
-  return new Uniforms().u32(v.N, v.C, vec4 ? v.S / 4 : v.S).f32(M, eps, momentum, M / (M - 1));
+  return new Uniforms().u32(v.N, v.C, vec4 ? v.S / 4 : v.S).f32(M, eps, momentum, M / (M - 1), grid.qmin, grid.qmax);
 }
 
 /** The vec4 twin of a kernel whenever a plane splits into vec4s (ResNet's 56², 28², 14², 4², not 7²). */
@@ -61,6 +61,24 @@ export function runBatchNormNormalize(x: Tensor, mean: Tensor, variance: Tensor,
     flops: 3 * x.size, bytes: 4 * (2 * x.size + 4 * v.C),
   });
   return y;
+}
+
+/** runBatchNormNormalize, and in the same pass the next layer's activation fake quantization of y with
+ *  one scale [1] on the grid [qmin, qmax] (no zero point, half to even, as runFakeQuant): y and q. */
+export function runBatchNormNormalizeFakeQuant(
+  x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, eps: number, scale: Tensor, grid: { qmin: number; qmax: number },
+): { y: Tensor; q: Tensor } {
+  const v = channelView(x.shape, 'batch_norm');
+  if (scale.size !== 1) throw new ShapeError(`batch_norm_fake_quant: the activation scale must be one value, got ${fmt(scale.shape)} (input ${fmt(x.shape)})`);
+  const y = Tensor.empty(x.shape, 'batch_norm');
+  const q = Tensor.empty(x.shape, 'fake_quant');
+  const k = kernelFor('bn_normalize_fq', v);
+  launch({
+    name: 'batch_norm_normalize_fq', shader: 'batchnorm', entry: k.entry,
+    uniforms: params(v, k.vec4, eps, 0, grid), inputs: [x, mean, variance, gamma, beta, scale], outputs: [y, q], workgroups: grid1d(v.C),
+    flops: 9 * x.size, bytes: 4 * (3 * x.size + 4 * v.C + 1),
+  });
+  return { y, q };
 }
 
 /**

@@ -7,6 +7,10 @@
 //                      variance). Folded in, not a kernel of its own: one dispatch fewer per BN layer.
 //                      (Folding the normalization in as well did not pay: the lab kernel at the end.)
 //   bn_normalize       y = (x - mean) / sqrt(var + eps) * gamma + beta  (batch or running statistics)
+//   bn_normalize_fq    the same, and in its epilogue the next quantized layer's activation fake quant
+//                      q = clamp(round(y / s), qmin, qmax) * s (one scale, no zero point, half to even,
+//                      as fq_forward_tensor): y and q in one pass (y is what the STE's backward reads).
+//                      1.7-3x faster than bn_normalize + fq_forward_tensor (kernels/lab/fake_quant).
 //   bn_backward        dgamma = sum(g xhat), dbeta = sum(g), and dx; in TRAINING mode mean and var are
 //                      functions of x:  dx = gamma / sqrt(var + eps) * (g - dbeta / M - xhat dgamma / M)
 //                      in eval mode they are constants:  dx = gamma / sqrt(var + eps) * g
@@ -26,6 +30,8 @@ struct Params {
   eps: f32,
   momentum: f32,
   unbias: f32,     // M / (M - 1): biased to unbiased variance for the running estimate
+  qmin: f32,       // bn_normalize_fq: the next layer's activation grid
+  qmax: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -219,6 +225,48 @@ fn bn_normalize_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
   let scale = nm_gamma[c] * inv_std(nm_var[c]);
   let beta = nm_beta[c];
   for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) { nm4_y[w.at] = (nm4_x[w.at] - mean) * scale + beta; }
+}
+
+// ---- normalization with activation fake quantization in the epilogue -------------------------------
+@group(0) @binding(6) var<storage, read> fq_scale: array<f32>;
+@group(0) @binding(7) var<storage, read_write> fq_y: array<f32>;
+@group(0) @binding(8) var<storage, read_write> fq_q: array<f32>;
+
+@compute @workgroup_size(WG)
+fn bn_normalize_fq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }
+  let mean = nm_mean[c];
+  let scale = nm_gamma[c] * inv_std(nm_var[c]);
+  let beta = nm_beta[c];
+  let s = fq_scale[0];
+  let inv = 1.0 / s;
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) {
+    let y = (nm_x[w.at] - mean) * scale + beta;
+    fq_y[w.at] = y;
+    fq_q[w.at] = clamp(round(y * inv), p.qmin, p.qmax) * s;
+  }
+}
+
+@group(0) @binding(7) var<storage, read_write> fq4_y: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> fq4_q: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn bn_normalize_fq_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                        @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }
+  let mean = nm_mean[c];
+  let scale = nm_gamma[c] * inv_std(nm_var[c]);
+  let beta = nm_beta[c];
+  let s = fq_scale[0];
+  let inv = 1.0 / s;
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) {
+    let y = (nm4_x[w.at] - mean) * scale + beta;
+    fq4_y[w.at] = y;
+    fq4_q[w.at] = clamp(round(y * inv), vec4<f32>(p.qmin), vec4<f32>(p.qmax)) * s;
+  }
 }
 
 // ---- backward: both reductions, then dx in a second walk over the same (cached) channel -----------

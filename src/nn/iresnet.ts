@@ -9,7 +9,7 @@ import type { Tensor } from '../tensor.ts';
 import { PReLU } from './activation.ts';
 import { Seeds } from './init.ts';
 import { Conv2d, Dropout, Flatten, Layer, Linear, Sequential } from './layers.ts';
-import { BatchNorm1d, BatchNorm2d } from './norm.ts';
+import { BatchNorm1d, BatchNorm2d, batchNormInto } from './norm.ts';
 
 export interface IResNetOptions {
   /** Channel multiplier: 1 gives 64/128/256/512 (tests use e.g. 0.125). */
@@ -52,8 +52,7 @@ export class IBasicBlock extends Layer {
       : null;
   }
   forward(x: Tensor): Tensor {
-    let out = this.bn1.forward(x);
-    out = this.conv1.forward(out);
+    let out = batchNormInto(this.bn1, this.conv1, x);
     out = this.bn2.forward(out);
     out = this.prelu.forward(out);
     out = this.conv2.forward(out);

@@ -1,6 +1,6 @@
 // BatchNorm2d / BatchNorm1d modules over ops/batchnorm.ts, with PyTorch's parameter and buffer names
 // (weight, bias, running_mean, running_var, num_batches_tracked).
-import { batchNorm } from '../ops/batchnorm.ts';
+import { batchNorm, type Normalize } from '../ops/batchnorm.ts';
 import type { Tensor } from '../tensor.ts';
 import { constant } from './init.ts';
 import { Layer } from './layers.ts';
@@ -23,10 +23,23 @@ export class BatchNorm extends Layer {
     this.counters.set('num_batches_tracked', 0);
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, normalize?: Normalize): Tensor {
     if (this.training) this.counters.set('num_batches_tracked', this.counters.get('num_batches_tracked')! + 1);
-    return batchNorm(x, this.weight, this.bias, { mean: this.runningMean, var: this.runningVar }, { training: this.training, momentum: this.momentum, eps: this.eps });
+    return batchNorm(x, this.weight, this.bias, { mean: this.runningMean, var: this.runningVar }, { training: this.training, momentum: this.momentum, eps: this.eps }, normalize);
   }
+}
+
+/** A layer that can take in a batch norm's output fused into the normalization (a quantized conv
+ *  fake-quantizes its input in the normalization's epilogue: src/quant/layers.ts). */
+export interface TakesBatchNormOutput {
+  forwardAfter(bn: BatchNorm, x: Tensor): Tensor;
+}
+
+/** next(bn(x)), through next's fused path when it has one. A layer whose forward is wrapped by an
+ *  instance property (a capture hook: src/quant/report.ts) takes the unfused path, so the hook runs. */
+export function batchNormInto(bn: BatchNorm, next: Layer, x: Tensor): Tensor {
+  const fusing = next as Layer & Partial<TakesBatchNormOutput>;
+  return fusing.forwardAfter && !Object.hasOwn(next, 'forward') ? fusing.forwardAfter(bn, x) : next.forward(bn.forward(x));
 }
 
 /** Over (N, H, W) of [N, C, H, W]. */

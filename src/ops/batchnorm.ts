@@ -22,11 +22,15 @@ export interface BatchNormOptions {
   eps?: number;
 }
 
+/** What computes y from x and the per-channel [C] statistics and affine: the plain normalization, or a
+ *  fused kernel that also writes an epilogue output (src/quant/fused.ts). */
+export type Normalize = (x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, eps: number) => Tensor;
+
 /**
  * y = (x - mean) / sqrt(var + eps) * gamma + beta per channel (axis 1). gamma / beta null: no scale /
  * shift. Training: biased batch variance for y, unbiased for the running update (as PyTorch).
  */
-export function batchNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, running: RunningStats | null, opts: BatchNormOptions): Tensor {
+export function batchNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, running: RunningStats | null, opts: BatchNormOptions, normalize: Normalize = runBatchNormNormalize): Tensor {
   const { training } = opts;
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
@@ -42,7 +46,7 @@ export function batchNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
   } else {
     stats = running!;
   }
-  const y = runBatchNormNormalize(x, stats.mean, stats.var, scale, shift, eps);
+  const y = normalize(x, stats.mean, stats.var, scale, shift, eps);
   if (!beta) shift.dispose();            // released after the submit that reads it
 
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);

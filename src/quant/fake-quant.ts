@@ -37,7 +37,12 @@ function checkParams(op: string, x: Tensor, scale: Tensor, zeroPoint: Tensor | n
  */
 export function fakeQuantize(x: Tensor, scale: Tensor, zeroPoint: Tensor | null, p: FakeQuantParams): Tensor {
   checkParams('fake_quant', x, scale, zeroPoint, p);
-  const y = runFakeQuant(x, scale, zeroPoint, p);
+  return recordFakeQuant(runFakeQuant(x, scale, zeroPoint, p), x, scale, zeroPoint, p);
+}
+
+/** Records y = fake_quant(x) (however it was computed: runFakeQuant, or a producer's fused epilogue)
+ *  with the straight-through backward. */
+export function recordFakeQuant(y: Tensor, x: Tensor, scale: Tensor, zeroPoint: Tensor | null, p: FakeQuantParams): Tensor {
   return record(y, 'fake_quant', [x, scale], (g) => {
     const { dx, dscale } = runFakeQuantBackward(x, scale, zeroPoint, g, p);
     const grads: (Tensor | null)[] = [dx, dscale];

@@ -80,6 +80,18 @@ export abstract class Quantizer extends Layer {
     return this.quantize(x).y;
   }
 
+  /** The scale and grid with which a producer's kernel may fake-quantize x in its epilogue, bit for
+   *  bit as `quantize` would: only once initialized, outside calibration, with one scale, no zero point
+   *  and half-to-even rounding (runBatchNormNormalizeFakeQuant). Null: quantize x itself. */
+  epilogue(x: Tensor): { scale: Tensor; params: FakeQuantParams } | null {
+    if (this.observe || !this.initialized || this.channels !== 1 || (this.spec.rounding ?? 'half-even') !== 'half-even') return null;
+    return this.epilogueScale(x);
+  }
+
+  protected epilogueScale(_x: Tensor): { scale: Tensor; params: FakeQuantParams } | null {
+    return null;
+  }
+
   abstract quantize(x: Tensor): Quantized;
   /** Data-driven initialization from the first training batch (or the weights themselves). */
   protected abstract initFrom(x: Tensor): void;
@@ -109,8 +121,13 @@ export class LsqQuantizer extends Quantizer {
     this.step = this.parameter('step', fill([channels], 1));
   }
   quantize(x: Tensor): Quantized {
-    const gradScale = 1 / Math.sqrt(this.elementsPerScale(x) * this.range.qmax);
-    return { y: fakeQuantize(x, this.step, null, this.params({ gradScale })), scale: this.step, zeroPoint: null, dequant: 'affine' };
+    return { y: fakeQuantize(x, this.step, null, this.lsqParams(x)), scale: this.step, zeroPoint: null, dequant: 'affine' };
+  }
+  protected override epilogueScale(x: Tensor): { scale: Tensor; params: FakeQuantParams } {
+    return { scale: this.step, params: this.lsqParams(x) };
+  }
+  private lsqParams(x: Tensor): FakeQuantParams {
+    return this.params({ gradScale: 1 / Math.sqrt(this.elementsPerScale(x) * this.range.qmax) });
   }
   protected initFrom(x: Tensor): void {
     copyInto(this.step, this.meanAbsTimes(x, 2 / Math.sqrt(this.range.qmax)));
@@ -206,6 +223,9 @@ export class StaticQuantizer extends Quantizer {
   quantize(x: Tensor): Quantized {
     const zeroPoint = this.spec.symmetric ? null : this.zeroPoint;
     return { y: fakeQuantize(x, this.scale, zeroPoint, this.params()), scale: this.scale, zeroPoint, dequant: 'affine' };
+  }
+  protected override epilogueScale(): { scale: Tensor; params: FakeQuantParams } | null {
+    return this.spec.symmetric ? { scale: this.scale, params: this.params() } : null;
   }
   protected initFrom(x: Tensor): void {
     const out = fakeQuantizeMinMax(x, this.channels, this.spec.symmetric, this.params());
