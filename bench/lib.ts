@@ -43,7 +43,7 @@ export async function measure(c: BenchCase, opts: BenchOptions = {}): Promise<Be
   await initGpu();
   await c.setup?.();
   const fn = c.runAsync ?? (async () => {
-    tidy(c.run);
+    tidy(() => { c.run(); });   // not tidy(c.run): what run returns would survive the scope, a leak per sample
     await gpu().recorder.sync();
   });
   const bench = new Bench({ time: opts.timeMs ?? 1000, iterations: opts.iterations ?? 5, warmupIterations: 2, warmupTime: 0, throws: true });
@@ -88,7 +88,7 @@ export async function compareInterleaved(variants: readonly [string, () => unkno
     for (const [v, [, run]] of variants.entries()) {
       await gpu().recorder.sync();
       const start = performance.now();
-      tidy(run);
+      tidy(() => { run(); });
       await gpu().recorder.sync();
       if (r >= 2) samples[v]!.push(performance.now() - start);
     }
