@@ -4,6 +4,8 @@
 // (the walk of batchnorm.wgsl), so the slope is read once per workgroup and never indexed by division.
 //
 //   prelu_forward    y
+//   prelu_forward_fq y, and in its epilogue the next quantized layer's activation fake quant
+//                    q = clamp(round(y / s), qmin, qmax) * s (as batchnorm.wgsl's bn_normalize_fq)
 //   prelu_backward   dx = g where x > 0, else a g (PyTorch's choice at 0);
 //                    dslope[c] = sum over the channel of g * min(0, x) (the host sums these for a shared slope)
 // Each has a `_vec4` twin for planes with S % 4 == 0 (the host then passes S / 4 as S), as batchnorm.wgsl.
@@ -15,6 +17,8 @@ struct Params {
   C: u32,
   S: u32,         // plane length in elements of the kernel's type (f32 or vec4)
   slopes: u32,    // C, or 1 for a shared slope
+  qmin: f32,      // prelu_forward_fq: the next layer's activation grid
+  qmax: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -95,6 +99,45 @@ fn prelu_forward_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
   for (var w = walk_start(c, lid); w.k < count(); walk_next(&w)) {
     let x = fw4_x[w.at];
     fw4_y[w.at] = select(a * x, x, x > vec4<f32>(0.0));
+  }
+}
+
+@group(0) @binding(3) var<storage, read> fq_scale: array<f32>;
+@group(0) @binding(4) var<storage, read_write> fq_y: array<f32>;
+@group(0) @binding(5) var<storage, read_write> fq_q: array<f32>;
+
+@compute @workgroup_size(WG)
+fn prelu_forward_fq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }
+  let a = fw_slope[min(c, p.slopes - 1u)];
+  let s = fq_scale[0];
+  let inv = 1.0 / s;
+  for (var w = walk_start(c, lid); w.k < count(); walk_next(&w)) {
+    let x = fw_x[w.at];
+    let y = select(a * x, x, x > 0.0);
+    fq_y[w.at] = y;
+    fq_q[w.at] = clamp(round(y * inv), p.qmin, p.qmax) * s;
+  }
+}
+
+@group(0) @binding(4) var<storage, read_write> fq4_y: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> fq4_q: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn prelu_forward_fq_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_index) lid: u32) {
+  let c = channel_id(wid, nwg);
+  if (c >= p.C) { return; }
+  let a = fw_slope[min(c, p.slopes - 1u)];
+  let s = fq_scale[0];
+  let inv = 1.0 / s;
+  for (var w = walk_start(c, lid); w.k < count(); walk_next(&w)) {
+    let x = fw4_x[w.at];
+    let y = select(a * x, x, x > vec4<f32>(0.0));
+    fq4_y[w.at] = y;
+    fq4_q[w.at] = clamp(round(y * inv), vec4<f32>(p.qmin), vec4<f32>(p.qmax)) * s;
   }
 }
 

@@ -1,7 +1,8 @@
-// The fused path of quantization-aware training: an IR block's bn1 -> conv1 runs conv1's activation
-// fake quantization in bn1's normalization epilogue (one dispatch, kernels/batchnorm.ts
-// runBatchNormNormalizeFakeQuant). It must change nothing but the dispatch count: the same outputs,
-// gradients and running statistics as the unfused path, bit for bit, in training and in eval mode.
+// The fused path of quantization-aware training: in an IR block, bn1 -> conv1 runs conv1's activation
+// fake quantization in bn1's normalization epilogue, and prelu -> conv2 conv2's in the PReLU kernel
+// (kernels/batchnorm.ts runBatchNormNormalizeFakeQuant, kernels/prelu.ts runPreluFakeQuant). It must
+// change nothing but the dispatch count: the same outputs, gradients and running statistics as the
+// unfused path, bit for bit, in training and in eval mode.
 import { afterEach, describe, expect, it } from 'vitest';
 import { backward } from '../src/backward.ts';
 import { gpu } from '../src/gpu/device.ts';
@@ -47,18 +48,20 @@ async function step(fused: boolean, shape: Shape, training: boolean): Promise<{ 
   return { values, kernels };
 }
 
-describe('fake quant in batch norm\'s epilogue', () => {
+describe('fake quant in the epilogue of batch norm and PReLU', () => {
   for (const [label, shape] of [['vec4 planes (4x4)', [2, 8, 4, 4]], ['scalar planes (5x5)', [2, 8, 5, 5]]] as [string, Shape][]) {
     for (const training of [true, false]) {
       it(`${label}, ${training ? 'training' : 'eval'}: the same output, gradients and statistics as the unfused path, bit for bit`, async () => {
         const fused = await step(true, shape, training);
         const unfused = await step(false, shape, training);
-        expect(fused.kernels).toContain('batch_norm_normalize_fq');
-        expect(unfused.kernels).not.toContain('batch_norm_normalize_fq');
-        // one dispatch fewer: bn1's normalization and conv1's input fake quant are one
-        expect(unfused.kernels.length - fused.kernels.length).toBe(1);
+        for (const kernel of ['batch_norm_normalize_fq', 'prelu_fq']) {
+          expect(fused.kernels).toContain(kernel);
+          expect(unfused.kernels).not.toContain(kernel);
+        }
+        // two dispatches fewer: each producer and its consumer's input fake quant are one
+        expect(unfused.kernels.length - fused.kernels.length).toBe(2);
         expect([...fused.values.keys()]).toEqual([...unfused.values.keys()]);
-        if (training) expect([...fused.values.keys()].filter((k) => k.startsWith('grad '))).toContain('grad conv1.input_quant.step');
+        if (training) expect([...fused.values.keys()].filter((k) => k.startsWith('grad '))).toEqual(expect.arrayContaining(['grad conv1.input_quant.step', 'grad conv2.input_quant.step', 'grad prelu.weight']));
         for (const [name, v] of fused.values) expect(v, name).toEqual(unfused.values.get(name));
       });
     }

@@ -1,5 +1,5 @@
 // Activation modules with learnable state.
-import { prelu } from '../ops/prelu.ts';
+import { prelu, type PreluKernel } from '../ops/prelu.ts';
 import type { Tensor } from '../tensor.ts';
 import { constant } from './init.ts';
 import { Layer } from './layers.ts';
@@ -11,7 +11,7 @@ export class PReLU extends Layer {
     super();
     this.weight = this.parameter('weight', constant([numParameters], init));
   }
-  forward(x: Tensor): Tensor {
-    return prelu(x, this.weight);
+  forward(x: Tensor, kernel?: PreluKernel): Tensor {
+    return prelu(x, this.weight, kernel);
   }
 }

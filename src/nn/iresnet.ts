@@ -8,8 +8,8 @@ import { ShapeError, fmt } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { PReLU } from './activation.ts';
 import { Seeds } from './init.ts';
-import { Conv2d, Dropout, Flatten, Layer, Linear, Sequential } from './layers.ts';
-import { BatchNorm1d, BatchNorm2d, batchNormInto } from './norm.ts';
+import { Conv2d, Dropout, Flatten, feedInto, Layer, Linear, Sequential } from './layers.ts';
+import { BatchNorm1d, BatchNorm2d } from './norm.ts';
 
 export interface IResNetOptions {
   /** Channel multiplier: 1 gives 64/128/256/512 (tests use e.g. 0.125). */
@@ -52,10 +52,10 @@ export class IBasicBlock extends Layer {
       : null;
   }
   forward(x: Tensor): Tensor {
-    let out = batchNormInto(this.bn1, this.conv1, x);
+    // feedInto: a quantized conv fake-quantizes its input in the producer's kernel (QConv2d.forwardAfter)
+    let out = feedInto(this.bn1, this.conv1, x);
     out = this.bn2.forward(out);
-    out = this.prelu.forward(out);
-    out = this.conv2.forward(out);
+    out = feedInto(this.prelu, this.conv2, out);
     out = this.bn3.forward(out);
     const identity = this.downsample ? this.downsample.forward(x) : x;
     return add(out, identity);

@@ -112,3 +112,15 @@ export class Sequential extends Layer {
   }
 }
 
+/** A layer that can take its producer's output fused into the producer's kernel: a quantized conv
+ *  fake-quantizes its input in a batch norm's or a PReLU's epilogue (src/quant/layers.ts). */
+export interface FusesWithProducer {
+  forwardAfter(producer: Layer, x: Tensor): Tensor;
+}
+
+/** next(producer(x)), through next's fused path when it has one. A layer whose forward is wrapped by an
+ *  instance property (a capture hook: src/quant/report.ts) takes the unfused path, so the hook runs. */
+export function feedInto(producer: Layer, next: Layer, x: Tensor): Tensor {
+  const fusing = next as Layer & Partial<FusesWithProducer>;
+  return fusing.forwardAfter && !Object.hasOwn(next, 'forward') ? fusing.forwardAfter(producer, x) : next.forward(producer.forward(x));
+}

@@ -29,19 +29,6 @@ export class BatchNorm extends Layer {
   }
 }
 
-/** A layer that can take in a batch norm's output fused into the normalization (a quantized conv
- *  fake-quantizes its input in the normalization's epilogue: src/quant/layers.ts). */
-export interface TakesBatchNormOutput {
-  forwardAfter(bn: BatchNorm, x: Tensor): Tensor;
-}
-
-/** next(bn(x)), through next's fused path when it has one. A layer whose forward is wrapped by an
- *  instance property (a capture hook: src/quant/report.ts) takes the unfused path, so the hook runs. */
-export function batchNormInto(bn: BatchNorm, next: Layer, x: Tensor): Tensor {
-  const fusing = next as Layer & Partial<TakesBatchNormOutput>;
-  return fusing.forwardAfter && !Object.hasOwn(next, 'forward') ? fusing.forwardAfter(bn, x) : next.forward(bn.forward(x));
-}
-
 /** Over (N, H, W) of [N, C, H, W]. */
 export class BatchNorm2d extends BatchNorm {}
 /** Over N of [N, C]. */

@@ -7,14 +7,17 @@ import { fmt, ShapeError } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { checkFloat } from './elementwise.ts';
 
-export function prelu(x: Tensor, slope: Tensor): Tensor {
+/** What computes y (the plain kernel, or a fused one that also writes an epilogue output). */
+export type PreluKernel = (x: Tensor, slope: Tensor) => Tensor;
+
+export function prelu(x: Tensor, slope: Tensor, kernel: PreluKernel = runPrelu): Tensor {
   checkFloat('prelu', x, slope);
   const channels = x.shape.length >= 2 ? x.shape[1]! : 1;
   if (slope.shape.length !== 1 || (slope.size !== 1 && slope.size !== channels)) {
     const want = x.shape.length >= 2 ? `[${channels}] (one per channel, axis 1) or [1]` : '[1] (the input has no channel axis)';
     throw new ShapeError(`prelu: slope must have shape ${want} for input ${fmt(x.shape)}, got ${fmt(slope.shape)}`);
   }
-  const y = runPrelu(x, slope);
+  const y = kernel(x, slope);
   return record(y, 'prelu', [x, slope], (g) => {
     const { dx, dslopePerChannel } = runPreluBackward(x, slope, g);
     if (!slope.requiresGrad) {

@@ -2,13 +2,15 @@
 // tensors under the same names ("weight", "bias"), so a full-precision state dict maps onto them key
 // for key; the quantizers add their own entries under "weight_quant." and "input_quant.".
 //   y = conv(input_quant(x), weight_quant(w)) + bias          (the bias stays in full precision)
-// After a batch norm, input_quant runs in the normalization's epilogue (forwardAfter).
+// After a batch norm or a PReLU, input_quant runs in that kernel's epilogue (forwardAfter).
 import { conv2d, type Conv2dOptions } from '../ops/conv.ts';
 import { add } from '../ops/elementwise.ts';
 import { matmul } from '../ops/matmul.ts';
 import { runBatchNormNormalizeFakeQuant } from '../../kernels/batchnorm.ts';
-import { Conv2d, Layer, Linear } from '../nn/layers.ts';
-import type { BatchNorm, TakesBatchNormOutput } from '../nn/norm.ts';
+import { runPreluFakeQuant } from '../../kernels/prelu.ts';
+import { PReLU } from '../nn/activation.ts';
+import { Conv2d, Layer, Linear, type FusesWithProducer } from '../nn/layers.ts';
+import { BatchNorm } from '../nn/norm.ts';
 import { fmt, ShapeError } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { recordFakeQuant } from './fake-quant.ts';
@@ -50,7 +52,7 @@ export abstract class QuantizedLayer extends Layer {
   }
 }
 
-export class QConv2d extends QuantizedLayer implements TakesBatchNormOutput {
+export class QConv2d extends QuantizedLayer implements FusesWithProducer {
   readonly options: Conv2dOptions;
   constructor(fp: Conv2d, spec: LayerQuantSpec) {
     super(fp, spec);
@@ -59,18 +61,21 @@ export class QConv2d extends QuantizedLayer implements TakesBatchNormOutput {
   forward(x: Tensor): Tensor {
     return conv2d(this.quantizedInput(x), this.quantizedWeight(), this.bias, this.options);
   }
-  /** conv(input_quant(bn(x))) with the input's fake quant in bn's normalization epilogue: one dispatch
-   *  where two ran (1.7-3x faster, kernels/lab/fake_quant), the same values and gradients. */
-  forwardAfter(bn: BatchNorm, x: Tensor): Tensor {
+  /** conv(input_quant(producer(x))) with the input's fake quant in the epilogue of a batch norm's or a
+   *  PReLU's kernel: one dispatch where two ran (1.7-3x faster for batch norm, kernels/lab/fake_quant),
+   *  the same values and gradients. Other producers, and quantizers that cannot, run unfused. */
+  forwardAfter(producer: Layer, x: Tensor): Tensor {
     const epilogue = fusedEpilogues && this.inputQuant instanceof Quantizer ? this.inputQuant.epilogue(x) : null;
-    if (!epilogue) return this.forward(bn.forward(x));
+    if (!epilogue || !(producer instanceof BatchNorm || producer instanceof PReLU)) return this.forward(producer.forward(x));
     const { scale, params } = epilogue;
     let q: Tensor | undefined;
-    const y = bn.forward(x, (x, mean, variance, gamma, beta, eps) => {
-      const out = runBatchNormNormalizeFakeQuant(x, mean, variance, gamma, beta, eps, scale, params);
+    const keepQ = (out: { y: Tensor; q: Tensor }): Tensor => {
       q = out.q;
       return out.y;
-    });
+    };
+    const y = producer instanceof BatchNorm
+      ? producer.forward(x, (x, mean, variance, gamma, beta, eps) => keepQ(runBatchNormNormalizeFakeQuant(x, mean, variance, gamma, beta, eps, scale, params)))
+      : producer.forward(x, (x, slope) => keepQ(runPreluFakeQuant(x, slope, scale, params)));
     return conv2d(recordFakeQuant(q!, y, scale, null, params), this.quantizedWeight(), this.bias, this.options);
   }
 }
