@@ -5,12 +5,12 @@
 // Run: npx tsx bench/batchnorm.bench.ts  (or `lowbit bench batchnorm [--json]`)
 import { pathToFileURL } from 'node:url';
 import { batchNormRef, runBatchNormBackward, runBatchNormStats } from '../kernels/batchnorm.ts';
-import { grid1d, launch, Uniforms } from '../src/gpu/kernel.ts';
 import { fill } from '../src/ops/elementwise.ts';
 import { batchNorm, type RunningStats } from '../src/ops/batchnorm.ts';
 import { randn } from '../src/ops/creation.ts';
 import { sizeOf, type Shape } from '../src/shape.ts';
-import { dispose, keep, Tensor } from '../src/tensor.ts';
+import { dispose, keep, type Tensor } from '../src/tensor.ts';
+import { fusedTrainForward } from '../kernels/lab/batchnorm/variants.ts';
 import { compareInterleaved, runCases, type BenchCase, type BenchOptions } from './lib.ts';
 
 export const BATCHNORM_SHAPES: Shape[] = [[8, 64, 56, 56], [8, 512, 7, 7], [32, 16, 32, 32], [32, 128, 2, 2]];
@@ -50,21 +50,6 @@ export function batchnormCases(): BenchCase[] {
   return BATCHNORM_SHAPES.flatMap(bnCases);
 }
 
-/** The lab kernel bn_train_fused_vec4 (shaders/batchnorm.wgsl): statistics, running update and
- *  normalization in one dispatch; H*W % 4 == 0 only. */
-function fusedTrainForward(x: Tensor, gamma: Tensor, beta: Tensor, running: RunningStats, momentum: number, eps: number): Tensor {
-  const [N, C] = x.shape as [number, number];
-  const S = x.size / (N * C);
-  const M = N * S;
-  const [mean, variance, y] = [Tensor.empty([C], 'lab'), Tensor.empty([C], 'lab'), Tensor.empty(x.shape, 'lab')];
-  launch({
-    name: 'batch_norm_train_fused', shader: 'batchnorm', entry: 'bn_train_fused_vec4',
-    uniforms: new Uniforms().u32(N, C, S / 4).f32(M, eps, momentum, M / (M - 1)),
-    inputs: [x, gamma, beta], outputs: [mean, variance, running.mean, running.var, y], workgroups: grid1d(C), flops: 0, bytes: 0,
-  });
-  return y;
-}
-
 /** Interleaved: the statistics kernel with the running update folded in against the one without (what
  *  the fold costs; the update was a dispatch of its own), and the fused lab kernel against the two
  *  dispatches production runs. */
@@ -81,7 +66,7 @@ async function compareTrainForward(shape: Shape, opts: BenchOptions): Promise<vo
   ], rounds, opts.json);
   if (sizeOf(shape.slice(2)) % 4 === 0) {
     // the lab kernel against the float64 reference first
-    const y = fusedTrainForward(x, gamma, beta, { mean: keep(fill([C], 0)), var: keep(fill([C], 1)) }, 0.1, 1e-5);
+    const { y } = fusedTrainForward(x, gamma, beta, { mean: keep(fill([C], 0)), var: keep(fill([C], 1)) }, 0.1, 1e-5);
     const want = batchNormRef(await x.toArray(), shape, await gamma.toArray(), await beta.toArray(), null, 1e-5);
     const got = await y.toArray();
     let err = 0;
@@ -89,7 +74,7 @@ async function compareTrainForward(shape: Shape, opts: BenchOptions): Promise<vo
     if (!opts.json) console.log(`bn_train_fused_vec4 ${tag}: max |y - ref| = ${err.toExponential(1)}${err > 1e-4 ? '  FAILED' : ''}`);
     y.dispose();
     await compareInterleaved([
-      [`batchnorm_forward_train_fused_lab_${tag}`, () => fusedTrainForward(x, gamma, beta, running, 0.1, 1e-5)],
+      [`batchnorm_forward_train_fused_lab_${tag}`, () => fusedTrainForward(x, gamma, beta, running, 0.1, 1e-5).y],
       [`batchnorm_forward_train_${tag}`, () => batchNorm(x, gamma, beta, running, { training: true })],
     ], rounds, opts.json);
   }

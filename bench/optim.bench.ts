@@ -1,9 +1,10 @@
 // The optimizer's per-step work on every parameter of the tiny preset's iresnet18 (94 tensors, 0.7 M
 // weights), each production kernel against what it replaced, interleaved sample by sample (the CPU is
 // shared: compare within one run):
-//   sgd   the SGD update: 5 parameters per dispatch (vec4, a few looping workgroups), one per
-//         dispatch with several workgroup caps, and scalar with one workgroup per 64 elements (as it
-//         was, but the replaced kernel had 256-lane workgroups)
+//   sgd   the SGD update: the variants of the optimizer lab (kernels/lab/optimizer/variants.ts): 5
+//         parameters per dispatch (vec4, a few looping workgroups), one per dispatch with several
+//         workgroup caps, and scalar with one workgroup per 64 elements (as it was, but the replaced
+//         kernel had 256-lane workgroups)
 //   clip  clipGradNorm (what the tiny/demo presets run before each update): the fused kernels of
 //         kernels/grad_norm.ts, several gradients per dispatch or one, against the composition of
 //         elementwise ops they replaced
@@ -11,7 +12,7 @@
 import { pathToFileURL } from 'node:url';
 import { runBinary, runFill, runUnary } from '../kernels/elementwise.ts';
 import { runReduce } from '../kernels/reduce.ts';
-import { runSgdSteps, type SgdLaunch } from '../kernels/sgd.ts';
+import { run as runSgdVariant, VARIANTS as SGD_VARIANTS } from '../kernels/lab/optimizer/variants.ts';
 import { initGpu } from '../src/gpu/device.ts';
 import { fill } from '../src/ops/elementwise.ts';
 import { clipGradNorm } from '../src/optim/clip.ts';
@@ -50,16 +51,10 @@ export async function main(opts: BenchOptions = {}): Promise<void> {
   setGrads();
   const hyper = { lr: 1e-3, momentum: 0.9, dampening: 0, weightDecay: 5e-4, nesterov: false };
   const updates = params.map((p, i) => ({ weight: p, grad: p.grad!, momentumBuffer: bufs[i]!, weightDecay: hyper.weightDecay, first: false }));
-  const sgd = (how: SgdLaunch) => (): void => runSgdSteps(updates, hyper, how);
-  await compareInterleaved([
-    ['sgd_tiny_params', sgd({})],
-    ['sgd_tiny_params_one_per_dispatch', sgd({ multi: false })],
-    ['sgd_tiny_params_4_workgroups', sgd({ multi: false, maxWorkgroups: 4 })],
-    ['sgd_tiny_params_64_workgroups', sgd({ multi: false, maxWorkgroups: 64 })],
-    ['sgd_tiny_params_vec4_unlooped', sgd({ multi: false, maxWorkgroups: Infinity })],
-    ['sgd_tiny_params_scalar_looped', sgd({ vec4: false })],
-    ['sgd_tiny_params_unlooped', sgd({ vec4: false, maxWorkgroups: Infinity })],
-  ], opts.iterations ?? 30, opts.json);
+  // The variants of the optimizer lab, production first and the first form last (the baseline).
+  await compareInterleaved([...SGD_VARIANTS].reverse().map((v) => [
+    v.name === 'production' ? 'sgd_tiny_params' : `sgd_tiny_params_${v.name}`, () => runSgdVariant(v, updates, hyper),
+  ]), opts.iterations ?? 30, opts.json);
   // Each run replaces the gradients by scaled copies: norm 0.01 * sqrt(0.7 M) ~ 8.5 > 5, so they shrink
   // toward norm 5 and stay there; both variants see the same sizes.
   await compareInterleaved([

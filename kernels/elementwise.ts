@@ -22,9 +22,18 @@ const MAX_RANK = 8;
  * (bench/elementwise.bench.ts; add 21.2 -> 8.6-15.6 ms, noisy machine); a GPU wants them all.
  * LOWBIT_EW_WORKGROUPS overrides, for re-measuring.
  */
-export function elementwiseGrid(n: number): [number, number, number] {
-  const cap = Number(process.env.LOWBIT_EW_WORKGROUPS ?? (gpu().isCpuAdapter ? 32 : 4096));
+export function elementwiseGrid(n: number, how: EwLaunch = {}): [number, number, number] {
+  const cap = how.maxWorkgroups ?? Number(process.env.LOWBIT_EW_WORKGROUPS ?? (gpu().isCpuAdapter ? 32 : 4096));
   return grid1d(Math.min(Math.ceil(n / WG), cap));
+}
+
+/** How runUnary / runBinary launch; the defaults are the production choice (kernels/lab/elementwise
+ *  times the others against it). */
+export interface EwLaunch {
+  /** At most this many looping workgroups (Infinity: one per 256 elements, no loop). */
+  maxWorkgroups?: number;
+  /** Take the strided index path even when the operands are contiguous. */
+  strided?: boolean;
 }
 
 /**
@@ -57,38 +66,38 @@ function checkRank(name: string, rank: number): void {
 }
 
 /** y = op(x); x is read through `xStrides` (element strides laid over outShape: permute, expand) when given. */
-export function runUnary(op: UnaryOp, x: Tensor, outShape: Shape = x.shape, s0 = 0, s1 = 0, xStrides?: number[]): Tensor {
+export function runUnary(op: UnaryOp, x: Tensor, outShape: Shape = x.shape, s0 = 0, s1 = 0, xStrides?: number[], how: EwLaunch = {}): Tensor {
   const y = Tensor.empty(outShape, op);
   const merged = coalesce(outShape, xStrides ?? stridesOf(outShape));
   checkRank(op, merged.shape.length);
-  const contiguous = merged.shape.length === 1 && merged.strides[0]![0] === 1;
+  const contiguous = merged.shape.length === 1 && merged.strides[0]![0] === 1 && !how.strided;
   launch({
     name: `unary.${op}`, shader: 'elementwise', entry: 'unary',
     constants: { OP: UNARY_OPS[op], STRIDED: contiguous ? 0 : 1 },
     uniforms: new Uniforms().u32(y.size, merged.shape.length).f32(s0, s1)
       .u32x4(merged.shape, 2, 1).u32x4(merged.strides[0]!, 2).u32x4([], 2),
     inputs: [x], outputs: [y],
-    workgroups: elementwiseGrid(y.size),
+    workgroups: elementwiseGrid(y.size, how),
     flops: y.size, bytes: 8 * y.size,
   });
   return y;
 }
 
 /** c = op(a, b) with NumPy broadcasting. */
-export function runBinary(op: BinaryOp, a: Tensor, b: Tensor, s0 = 0, s1 = 0): Tensor {
+export function runBinary(op: BinaryOp, a: Tensor, b: Tensor, s0 = 0, s1 = 0, how: EwLaunch = {}): Tensor {
   const outShape = broadcastShapes(op, a.shape, b.shape);
   const c = Tensor.empty(outShape, op);
   const n = c.size;
   const merged = coalesce(outShape, broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape));
   checkRank(op, merged.shape.length);
-  const contiguous = merged.shape.length === 1 && merged.strides[0]![0] === 1 && merged.strides[1]![0] === 1;
+  const contiguous = merged.shape.length === 1 && merged.strides[0]![0] === 1 && merged.strides[1]![0] === 1 && !how.strided;
   launch({
     name: `binary.${op}`, shader: 'elementwise', entry: 'binary',
     constants: { OP: BINARY_OPS[op], STRIDED: contiguous ? 0 : 1 },
     uniforms: new Uniforms().u32(n, merged.shape.length).f32(s0, s1)
       .u32x4(merged.shape, 2, 1).u32x4(merged.strides[0]!, 2).u32x4(merged.strides[1]!, 2),
     inputs: [a, b], outputs: [c],
-    workgroups: elementwiseGrid(n),
+    workgroups: elementwiseGrid(n, how),
     flops: n, bytes: 4 * (a.size + b.size + n),
   });
   return c;

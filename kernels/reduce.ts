@@ -23,8 +23,16 @@ export function reducedShape(shape: Shape, axes: readonly number[], keepDims: bo
   return out;
 }
 
+/** How runReduce launches; the defaults are the production choice (kernels/lab/reduce times the rest). */
+export interface ReduceLaunch {
+  /** A thread per output or a workgroup per output (default: by the lengths, as above). */
+  mode?: 'thread' | 'workgroup';
+  /** Invocations per workgroup, the shader's WG (default 256). */
+  wg?: number;
+}
+
 /** y = reduce(x) over `axes`, times `scale` for sums (mean passes 1/n). */
-export function runReduce(op: ReduceOp, x: Tensor, axesIn: number | readonly number[] | undefined, keepDims: boolean, scale = 1, name: string = op): Tensor {
+export function runReduce(op: ReduceOp, x: Tensor, axesIn: number | readonly number[] | undefined, keepDims: boolean, scale = 1, name: string = op, how: ReduceLaunch = {}): Tensor {
   const axes = normalizeAxes(name, axesIn, x.shape.length);
   const outShape = reducedShape(x.shape, axes, keepDims);
   const y = Tensor.empty(outShape, name);
@@ -35,14 +43,15 @@ export function runReduce(op: ReduceOp, x: Tensor, axesIn: number | readonly num
   const nOut = y.size;
   const nRed = sizeOf(axes.map((i) => x.shape[i]!));
   if (nRed === 0 && op === 'max') throw new Error(`${name}: cannot take the max over an empty axis of ${x.shape}`);
-  const perWorkgroup = nRed >= WORKGROUP_THRESHOLD && nOut < MAX_OUTPUTS_PER_WORKGROUP_MODE;
+  const perWorkgroup = how.mode ? how.mode === 'workgroup' : nRed >= WORKGROUP_THRESHOLD && nOut < MAX_OUTPUTS_PER_WORKGROUP_MODE;
+  const wg = how.wg ?? WG;
   launch({
     name: `reduce.${name}`, shader: 'reduce', entry: perWorkgroup ? 'reduce_workgroup' : 'reduce_thread',
-    constants: { OP: OP_ID[op] },
+    constants: { OP: OP_ID[op] }, defines: wg === WG ? undefined : { WG: wg },
     uniforms: new Uniforms().u32(nOut, nRed, kept.shape.length, red.shape.length).f32(scale).u32(0, 0, 0)
       .u32x4(kept.shape, 2, 1).u32x4(kept.strides[0]!, 2).u32x4(red.shape, 2, 1).u32x4(red.strides[0]!, 2),
     inputs: [x], outputs: [y],
-    workgroups: grid1d(perWorkgroup ? nOut : Math.ceil(nOut / WG)),
+    workgroups: grid1d(perWorkgroup ? nOut : Math.ceil(nOut / wg)),
     flops: x.size, bytes: 4 * (x.size + nOut),
   });
   return y;

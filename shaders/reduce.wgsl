@@ -7,7 +7,7 @@
 
 override OP: u32 = 0u;   // 0 sum, 1 max
 
-const WG = 256u;
+const WG: u32 = 256u;   // a power of two (the tree below halves it); the host may template another
 
 struct Params {
   n_out: u32,
