@@ -6,9 +6,9 @@ import { noGrad } from '../src/autograd.ts';
 import { backward } from '../src/backward.ts';
 import { gpu, initGpu } from '../src/gpu/device.ts';
 import { cosineLogits, marginSoftmaxLoss } from '../src/loss/margin.ts';
-import { rcmLoss } from '../src/loss/rcm.ts';
+import { rcmLoss, rowAngles } from '../src/loss/rcm.ts';
 import type { Layer } from '../src/nn/layers.ts';
-import { fromArray, randn } from '../src/ops/creation.ts';
+import { fromArray, parameter, randn } from '../src/ops/creation.ts';
 import { SGD } from '../src/optim/sgd.ts';
 import { dispose, keep, tidy, type Tensor } from '../src/tensor.ts';
 import { PRESETS } from '../src/train/config.ts';
@@ -75,6 +75,13 @@ export async function main(opts: BenchOptions & { rounds?: number } = {}): Promi
   s.teacher.dispose();
   dispose([s.head, s.x, s.labels]);
   gpu().pool.trim();
+  // RCM's angle kernel (no gradient: theta_Q detached) against the composition of differentiable ops
+  const [a, b] = [keep(randn([BATCH, 64], { seed: 5 })), keep(randn([BATCH, 64], { seed: 6 }))];   // [N, D]
+  await compareInterleaved([
+    ['row_angles_fused_32x64', () => rowAngles(a, b)],
+    ['row_angles_composed_32x64', () => rowAngles(a, parameter(b))],
+  ], 30, opts.json);
+  dispose([a, b]);
   const summary = { case: 'rcm_overhead', median_ms: rcm, rcm_over_qat: rcm / qat, extra_ms: rcm - qat, fp_forward_ms: teacher, extra_in_fp_forwards: (rcm - qat) / teacher };
   console.log(opts.json ? JSON.stringify(summary) : `RCM / QAT step: ${summary.rcm_over_qat.toFixed(3)}x; RCM's extra ${summary.extra_ms.toFixed(1)} ms = ${summary.extra_in_fp_forwards.toFixed(2)} FP forward passes (${teacher.toFixed(1)} ms each)`);
 }

@@ -29,6 +29,19 @@ export function runL2NormalizeBackward(y: Tensor, norms: Tensor, g: Tensor, axis
   return dx;
 }
 
+/** Angles [rows] between the rows of a and b ([rows, L], any norms): 2 atan2(|â - b̂|, |â + b̂|). */
+export function runRowAngles(a: Tensor, b: Tensor, eps = 1e-12): Tensor {
+  const [rows, L] = a.shape as [number, number];
+  const angles = Tensor.empty([rows], 'row_angles');
+  launch({
+    name: 'row_angles', shader: 'normalize', entry: 'row_angles',
+    uniforms: new Uniforms().u32(rows, L, 1).f32(eps),
+    inputs: [a, b], outputs: [angles], workgroups: grid1d(rows),
+    flops: 12 * a.size, bytes: 8 * a.size + 4 * rows,
+  });
+  return angles;
+}
+
 export function l2NormalizeRef(x: ArrayLike<number>, shape: Shape, axis: number, eps: number): Float64Array {
   const { outer, L, inner } = rowsAround(shape, axis, 'l2_normalize');
   const y = new Float64Array(x.length);

@@ -60,6 +60,15 @@ describe('quantization errors (AQE, class error, individual error)', () => {
     expect(Math.min(...Array.from(sample).filter((_, i) => sign[i] !== 0))).toBeGreaterThan(0.19);
   });
 
+  it('rowAngles: the fused kernel (no gradient) agrees with the differentiable composition', async () => {
+    for (const [n, d] of [[1, 3], [5, 64], [3, 130]]) {
+      const [av, bv] = [data(n * d, 11 + n), data(n * d, 12 + d)];
+      const fused = await rowAngles(fromArray(av, [n, d]), fromArray(bv, [n, d])).toArray();
+      const composed = tidy(() => rowAngles(parameter(fromArray(av, [n, d])), fromArray(bv, [n, d])));
+      expectClose(fused, await composed.toArray(), { atol: 2e-6, rtol: 1e-5 }, `[${n}, ${d}]`);
+    }
+  });
+
   it('rowAngles is accurate for tiny angles (where acos loses digits)', async () => {
     const a = fromArray([1, 0, 0, 1], [2, 2]);
     const b = fromArray([Math.cos(1e-4), Math.sin(1e-4), -Math.sin(3e-3), Math.cos(3e-3)], [2, 2]);

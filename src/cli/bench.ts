@@ -29,10 +29,26 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   const names = positionals.length === 0 || positionals.includes('all') ? Object.keys(SUITES) : positionals;
-  for (const name of names) {
-    const suite = SUITES[name];
-    if (!suite) throw new UsageError(`unknown benchmark suite '${name}' (known: ${Object.keys(SUITES).join(', ')}, all)`);
-    if (!values.json) console.log(`# ${name}`);
-    await (await suite()).main({ json: values.json });
+  for (const name of names) if (!SUITES[name]) throw new UsageError(`unknown benchmark suite '${name}' (known: ${Object.keys(SUITES).join(', ')}, all)`);
+  const log = console.log;
+  // --json promises every case object `case`, `median_ms` and `gflops`: the suites print what they
+  // measure, and this fills what does not apply to a case (a ratio, a memory count) with null.
+  if (values.json) console.log = (...args: unknown[]) => log(args.length === 1 && typeof args[0] === 'string' ? withRequiredFields(args[0]) : args.join(' '));
+  try {
+    for (const name of names) {
+      if (!values.json) console.log(`# ${name}`);
+      await (await SUITES[name]!()).main({ json: values.json });
+    }
+  } finally {
+    console.log = log;
   }
+}
+
+/** A JSON case line with `median_ms` and `gflops` present (null where the case has none); other lines
+ *  unchanged. */
+export function withRequiredFields(line: string): string {
+  if (!line.startsWith('{')) return line;
+  const r = JSON.parse(line) as Record<string, unknown>;
+  if (typeof r.case !== 'string') return line;
+  return JSON.stringify({ case: r.case, median_ms: r.median_ms ?? null, gflops: r.gflops ?? null, ...r });
 }

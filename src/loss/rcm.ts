@@ -8,7 +8,8 @@
 // running averages across batches (decay exposed), or the classifier weights (the FP teacher's head
 // row against the student's). theta_Q is detached by default (an option lets the gradient flow through
 // it into the quantized network).
-import { noGrad } from '../autograd.ts';
+import { isGradEnabled, noGrad } from '../autograd.ts';
+import { runRowAngles } from '../../kernels/normalize.ts';
 import { copyInto } from '../nn/module.ts';
 import { fromArray } from '../ops/creation.ts';
 import { abs, add, atan2, mul, sqrt, sub } from '../ops/elementwise.ts';
@@ -20,9 +21,12 @@ import { keep, type Tensor } from '../tensor.ts';
 import { cosineLogits, marginSoftmaxLoss, type MarginLoss } from './margin.ts';
 
 /** Angles between the rows of a and b ([N, D], any norms) as 2 atan2(|â - b̂|, |â + b̂|): [N].
- *  Accurate for small angles, where acos(â.b̂) loses digits (quantization errors are a few degrees). */
+ *  Accurate for small angles, where acos(â.b̂) loses digits (quantization errors are a few degrees).
+ *  Without a gradient to record (RCM detaches theta_Q by default) one fused kernel computes it; with
+ *  one, the composition of differentiable ops below. */
 export function rowAngles(a: Tensor, b: Tensor): Tensor {
   if (a.shape.length !== 2 || a.shape.join() !== b.shape.join()) throw new ShapeError(`rowAngles: expected two [N, D] tensors of one shape, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  if (!isGradEnabled() || !(a.requiresGrad || b.requiresGrad)) return runRowAngles(a, b);
   const an = l2Normalize(a, 1);
   const bn = l2Normalize(b, 1);
   const d = sub(an, bn);
