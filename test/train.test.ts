@@ -99,6 +99,12 @@ describe('config validation', () => {
     ]) expect(message).toContain(part);
   });
 
+  it('names a misspelled or out-of-range synthetic-data option', () => {
+    const bad = () => resolveConfig({ data: { train: { kind: 'synthetic', options: { identites: 50, difficulty: 2, split: 'train' } } } });
+    expect(bad).toThrow(/data\.train\.options\.identites: unknown field \(known: seed, identities,/);
+    expect(bad).toThrow(/data\.train\.options\.difficulty: must be <= 1, got 2/);
+  });
+
   it('merges a config over its preset', () => {
     const c = resolveConfig({ preset: 'demo', steps: 7, loss: { m: 0.2 } });
     expect(c.steps).toBe(7);

@@ -2,6 +2,7 @@
 // name the field at fault, and the presets. `lowbit train --config FILE.json` merges the file over
 // the preset it names (or over `tiny`), so a config only has to say what differs.
 import type { DatasetSpec } from '../data/dataset.ts';
+import { SYNTHETIC_DEFAULTS } from '../data/synthetic.ts';
 import { quantProblems, withQuantDefaults, type QuantConfig } from '../quant/config.ts';
 
 export interface ModelConfig {
@@ -326,7 +327,19 @@ export function validateConfig(raw: unknown): TrainConfig {
       c.problems.push(`data.perIdentity: must divide batchSize (${raw.batchSize}), got ${d.perIdentity}`);
     }
     for (const key of ['train', 'heldOut'] as const) {
-      if (c.object(`data.${key}`, d[key])) c.oneOf(`data.${key}.kind`, d[key].kind, DATASET_KINDS);
+      if (c.object(`data.${key}`, d[key])) {
+        const spec = d[key];
+        c.oneOf(`data.${key}.kind`, spec.kind, DATASET_KINDS);
+        // A misspelled generator option would silently fall back to its default.
+        if (spec.kind === 'synthetic' && c.object(`data.${key}.options`, spec.options)) {
+          c.unknownKeys(`data.${key}.options`, spec.options, Object.keys(SYNTHETIC_DEFAULTS));
+          const o = spec.options;
+          for (const field of ['identities', 'heldOutIdentities', 'imagesPerIdentity', 'size'] as const) {
+            if (o[field] !== undefined) c.number(`data.${key}.options.${field}`, o[field], { min: 1, integer: true });
+          }
+          if (o.difficulty !== undefined) c.number(`data.${key}.options.difficulty`, o.difficulty, { min: 0, max: 1 });
+        }
+      }
     }
     c.number('data.pairs', d.pairs, { min: 20, integer: true });
     c.number('data.workers', d.workers, { min: 0, max: 64, integer: true });
