@@ -50,7 +50,8 @@ export type OptimizerConfig =
 export interface ScheduleConfig {
   kind: 'constant' | 'cosine' | 'step' | 'multistep';
   warmupSteps: number;
-  /** step: decay every this many steps; multistep: at these steps. */
+  /** step: decay every this many steps counted after the warm-up; multistep: at these absolute steps
+   *  (warm-up included, as the casia recipe states its milestones). */
   every?: number;
   milestones?: number[];
   gamma?: number;
