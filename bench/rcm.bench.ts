@@ -1,6 +1,6 @@
 // What RCM costs over plain QAT: one W4A4 training step of the tiny preset's model with ArcFace, the
-// same with RCM (the frozen FP teacher's forward plus the angle computations), and the FP forward
-// alone, interleaved. The issue's budget: RCM - QAT <= one FP forward. Run: npx tsx bench/rcm.bench.ts
+// same with RCM (the frozen FP teacher's forward, its batch norms folded as training folds them, plus the angle computations), and the FP forward
+// (unfolded, eval mode) alone, interleaved. The issue's budget: RCM - QAT <= one FP forward. Run: npx tsx bench/rcm.bench.ts
 import { pathToFileURL } from 'node:url';
 import { noGrad } from '../src/autograd.ts';
 import { backward } from '../src/backward.ts';
@@ -12,6 +12,7 @@ import { fromArray, parameter, randn } from '../src/ops/creation.ts';
 import { SGD } from '../src/optim/sgd.ts';
 import { dispose, keep, tidy, type Tensor } from '../src/tensor.ts';
 import { PRESETS } from '../src/train/config.ts';
+import { foldBatchNorm } from '../src/quant/fold.ts';
 import { quantConfig } from '../src/quant/policy.ts';
 import { buildHead, buildModel } from '../src/train/model.ts';
 import { compareInterleaved, type BenchOptions } from './lib.ts';
@@ -23,6 +24,8 @@ const PER_IDENTITY = 4;
 interface Setup {
   student: Layer;
   teacher: Layer;
+  /** The same FP model unfolded (eval mode): what "one FP forward pass" costs. */
+  fp: Layer;
   head: Tensor;
   x: Tensor;
   labels: Tensor;
@@ -30,15 +33,18 @@ interface Setup {
   opt: SGD;
 }
 
-function build(): Setup {
+/** As training builds it: the teacher frozen with its batch norms folded (train/rcm-objective.ts). */
+export async function build(): Promise<Setup> {
   const model = PRESETS.tiny!.model;
+  const fp = buildModel(model, 1).eval();
   const teacher = buildModel(model, 1).eval();
+  await foldBatchNorm(teacher);
   for (const [, p] of teacher.namedParameters()) p.requiresGrad = false;
   const student = buildModel(model, 1, quantConfig('W4A4')).train();
   const head = buildHead(CLASSES, model.numFeatures, 2);
   const labelsCpu = Int32Array.from({ length: BATCH }, (_, i) => Math.floor(i / PER_IDENTITY));
   return {
-    student, teacher, head, labelsCpu,
+    student, teacher, fp, head, labelsCpu,
     x: keep(randn([BATCH, 3, model.inputSize, model.inputSize], { seed: 3 })),
     labels: keep(fromArray(labelsCpu, [BATCH])),
     opt: new SGD([...student.parameters(), head], { lr: 0.001, momentum: 0.9 }),
@@ -46,9 +52,9 @@ function build(): Setup {
 }
 
 /** One step of `kind` on the shared setup (QAT and RCM update the same student: only time matters). */
-function stepOf(s: Setup, kind: 'qat' | 'rcm' | 'teacher'): () => Tensor {
+export function stepOf(s: Setup, kind: 'qat' | 'rcm' | 'fp'): () => Tensor {
   return () => {
-    if (kind === 'teacher') return noGrad(() => s.teacher.forward(s.x));
+    if (kind === 'fp') return noGrad(() => s.fp.forward(s.x));
     const q = s.student.forward(s.x);
     const loss = kind === 'qat'
       ? marginSoftmaxLoss(cosineLogits(q, s.head), s.labels, { s: 16, m2: 0.3 }).loss
@@ -63,16 +69,17 @@ function stepOf(s: Setup, kind: 'qat' | 'rcm' | 'teacher'): () => Tensor {
 /** Interleaved sample by sample (the CPU adapter's speed drifts over a run; see quant.bench.ts). */
 export async function main(opts: BenchOptions & { rounds?: number } = {}): Promise<void> {
   await initGpu();
-  const s = build();
+  const s = await build();
   tidy(() => s.student.forward(s.x)); // quantizers initialize on their first training batch
-  const [rcm, teacher, qat] = (await compareInterleaved([
+  const [rcm, fpForward, qat] = (await compareInterleaved([
     ['step_rcm_w4a4_tiny_b32', stepOf(s, 'rcm')],
-    ['forward_fp_teacher_tiny_b32', stepOf(s, 'teacher')],
+    ['forward_fp_tiny_b32', stepOf(s, 'fp')],
     ['step_qat_w4a4_tiny_b32', stepOf(s, 'qat')],
   ], opts.rounds ?? 8, opts.json)).map((r) => r.median_ms) as [number, number, number];
   s.opt.dispose();
   s.student.dispose();
   s.teacher.dispose();
+  s.fp.dispose();
   dispose([s.head, s.x, s.labels]);
   gpu().pool.trim();
   // RCM's angle kernel (no gradient: theta_Q detached) against the composition of differentiable ops
@@ -82,8 +89,8 @@ export async function main(opts: BenchOptions & { rounds?: number } = {}): Promi
     ['row_angles_composed_32x64', () => rowAngles(a, parameter(b))],
   ], 30, opts.json);
   dispose([a, b]);
-  const summary = { case: 'rcm_overhead', median_ms: rcm, rcm_over_qat: rcm / qat, extra_ms: rcm - qat, fp_forward_ms: teacher, extra_in_fp_forwards: (rcm - qat) / teacher };
-  console.log(opts.json ? JSON.stringify(summary) : `RCM / QAT step: ${summary.rcm_over_qat.toFixed(3)}x; RCM's extra ${summary.extra_ms.toFixed(1)} ms = ${summary.extra_in_fp_forwards.toFixed(2)} FP forward passes (${teacher.toFixed(1)} ms each)`);
+  const summary = { case: 'rcm_overhead', median_ms: rcm, rcm_over_qat: rcm / qat, extra_ms: rcm - qat, fp_forward_ms: fpForward, extra_in_fp_forwards: (rcm - qat) / fpForward };
+  console.log(opts.json ? JSON.stringify(summary) : `RCM / QAT step: ${summary.rcm_over_qat.toFixed(3)}x; RCM's extra ${summary.extra_ms.toFixed(1)} ms = ${summary.extra_in_fp_forwards.toFixed(2)} FP forward passes (${fpForward.toFixed(1)} ms each)`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -5,6 +5,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, RCM_PER_IDENTITY, resolveConfig } from '../src/train/config.ts';
 import { train } from '../src/train/trainer.ts';
+import { noGrad } from '../src/autograd.ts';
+import { loadCheckpoint } from '../src/io/checkpoint.ts';
+import { BatchNorm } from '../src/nn/norm.ts';
+import { randn } from '../src/ops/creation.ts';
+import { dispose } from '../src/tensor.ts';
+import { buildModel } from '../src/train/model.ts';
+import { loadTeacher } from '../src/train/rcm-objective.ts';
+import { expectClose } from './helpers.ts';
 import { lowbit, MICRO, readLog, tmpDir } from './micro.ts';
 
 const tmp = (): string => tmpDir('rcm');
@@ -62,6 +70,23 @@ describe('RCM training', () => {
     expect(resolveConfig({ ...MICRO4, quant: 'W4A4', loss: rcm, data: { perIdentity: 0 } }).data.perIdentity).toBe(0);
     expect(resolveConfig({ ...MICRO4, quant: 'W4A4', loss: { ...rcm, centres: 'running' } }).data.perIdentity).toBe(0);
     expect(resolveConfig({ ...MICRO4, quant: 'W4A4' }).data.perIdentity).toBe(0);
+  });
+
+  it('the teacher has its batch norms folded (fewer dispatches) and embeds as the FP model does', async () => {
+    const fp = tmp();
+    const config = resolveConfig(MICRO4);
+    await train(config, { outDir: fp, quiet: true, evaluate: false });
+    const teacher = await loadTeacher(config.model, config.seed, fp);
+    const plain = buildModel(config.model, config.seed);
+    dispose([...loadCheckpoint(fp, plain).extra.values()]);
+    plain.eval();
+    const x = randn([3, 3, config.model.inputSize, config.model.inputSize], { seed: 9 });
+    const [want, got] = [await noGrad(() => plain.forward(x)).toArray(), await noGrad(() => teacher.model.forward(x)).toArray()];
+    expectClose(got, want, { atol: 1e-4, rtol: 1e-4 }, 'teacher embedding');
+    expect(teacher.model.namedModules().filter(([, m]) => m instanceof BatchNorm).length).toBeLessThan(plain.namedModules().filter(([, m]) => m instanceof BatchNorm).length);
+    teacher.model.dispose();
+    teacher.head?.dispose();
+    plain.dispose();
   });
 
   it('config errors name what RCM needs', () => {

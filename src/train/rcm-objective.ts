@@ -2,6 +2,7 @@
 // student on each batch; the loss is ArcFace with the per-sample margin m + lambda * theta_Q(i).
 import { noGrad } from '../autograd.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
+import { foldBatchNorm } from '../quant/fold.ts';
 import { ClassifierCentres, errorMetrics, rcmLoss, RunningCentres, type CentreSource, type RcmOptions } from '../loss/rcm.ts';
 import type { Layer } from '../nn/layers.ts';
 import { fromArray } from '../ops/creation.ts';
@@ -17,13 +18,18 @@ export interface Teacher {
   head?: Tensor;
 }
 
-export function loadTeacher(model: ModelConfig, seed: number, checkpoint: string): Teacher {
+/** The frozen teacher of `checkpoint`. Its batch norms that follow a conv or linear are folded into it
+ *  (src/quant/fold.ts: exact up to float rounding in eval mode), so its forward skips their
+ *  normalization dispatches: RCM's budget is one FP forward per step for the teacher and the angles. */
+export async function loadTeacher(model: ModelConfig, seed: number, checkpoint: string): Promise<Teacher> {
   const teacher = buildModel(model, seed);
   const { extra } = loadCheckpoint(checkpoint, teacher);
   const head = extra.get('weight');
   dispose([...extra.values()].filter((t) => t !== head));
+  teacher.eval();
+  await foldBatchNorm(teacher);
   for (const [, p] of teacher.namedParameters()) p.requiresGrad = false;
-  return { model: teacher.eval(), head: head && keep(head) };
+  return { model: teacher, head: head && keep(head) };
 }
 
 /** Checkpoint names of the running centres ("head." section). */

@@ -124,7 +124,7 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   const head = buildHead(trainSet.numClasses, config.model.numFeatures, config.seed + 1);
   const optimizer = makeOptimizer([...model.parameters(), head], config);
   const objective = opts.objective ?? (config.loss.kind === 'rcm'
-    ? rcmObjective(loadTeacher(config.model, config.seed, config.loss.teacher), config.loss)
+    ? rcmObjective(await loadTeacher(config.model, config.seed, config.loss.teacher), config.loss)
     : marginObjective(config));
 
   let startStep = 0;
