@@ -202,15 +202,20 @@ fn bn_stats_running_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
 @group(0) @binding(5) var<storage, read> nm_beta: array<f32>;
 @group(0) @binding(6) var<storage, read_write> nm_y: array<f32>;
 
+// Channel c's normalization as y = (x - mean) * scale + beta, for every normalize kernel.
+struct Affine { mean: f32, scale: f32, beta: f32 }
+
+fn channel_affine(c: u32) -> Affine {
+  return Affine(nm_mean[c], nm_gamma[c] * inv_std(nm_var[c]), nm_beta[c]);
+}
+
 @compute @workgroup_size(WG)
 fn bn_normalize(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
   let c = channel_id(wid, nwg);
   if (c >= p.C) { return; }
-  let mean = nm_mean[c];
-  let scale = nm_gamma[c] * inv_std(nm_var[c]);
-  let beta = nm_beta[c];
-  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) { nm_y[w.at] = (nm_x[w.at] - mean) * scale + beta; }
+  let a = channel_affine(c);
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) { nm_y[w.at] = (nm_x[w.at] - a.mean) * a.scale + a.beta; }
 }
 
 @group(0) @binding(1) var<storage, read> nm4_x: array<vec4<f32>>;
@@ -221,10 +226,8 @@ fn bn_normalize_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
                      @builtin(local_invocation_index) lid: u32) {
   let c = channel_id(wid, nwg);
   if (c >= p.C) { return; }
-  let mean = nm_mean[c];
-  let scale = nm_gamma[c] * inv_std(nm_var[c]);
-  let beta = nm_beta[c];
-  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) { nm4_y[w.at] = (nm4_x[w.at] - mean) * scale + beta; }
+  let a = channel_affine(c);
+  for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) { nm4_y[w.at] = (nm4_x[w.at] - a.mean) * a.scale + a.beta; }
 }
 
 // ---- normalization with activation fake quantization in the epilogue -------------------------------
@@ -237,13 +240,11 @@ fn bn_normalize_fq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
                    @builtin(local_invocation_index) lid: u32) {
   let c = channel_id(wid, nwg);
   if (c >= p.C) { return; }
-  let mean = nm_mean[c];
-  let scale = nm_gamma[c] * inv_std(nm_var[c]);
-  let beta = nm_beta[c];
+  let a = channel_affine(c);
   let s = fq_scale[0];
   let inv = 1.0 / s;
   for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) {
-    let y = (nm_x[w.at] - mean) * scale + beta;
+    let y = (nm_x[w.at] - a.mean) * a.scale + a.beta;
     fq_y[w.at] = y;
     fq_q[w.at] = clamp(round(y * inv), p.qmin, p.qmax) * s;
   }
@@ -257,13 +258,11 @@ fn bn_normalize_fq_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_work
                         @builtin(local_invocation_index) lid: u32) {
   let c = channel_id(wid, nwg);
   if (c >= p.C) { return; }
-  let mean = nm_mean[c];
-  let scale = nm_gamma[c] * inv_std(nm_var[c]);
-  let beta = nm_beta[c];
+  let a = channel_affine(c);
   let s = fq_scale[0];
   let inv = 1.0 / s;
   for (var w = walk_start(c, lid); w.k < walk_len(); walk_next(&w)) {
-    let y = (nm4_x[w.at] - mean) * scale + beta;
+    let y = (nm4_x[w.at] - a.mean) * a.scale + a.beta;
     fq4_y[w.at] = y;
     fq4_q[w.at] = clamp(round(y * inv), vec4<f32>(p.qmin), vec4<f32>(p.qmax)) * s;
   }

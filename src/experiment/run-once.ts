@@ -5,11 +5,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKPOINT_FILE } from '../io/checkpoint.ts';
 import type { TrainConfig } from '../train/config.ts';
-import { train, type TrainSummary } from '../train/trainer.ts';
+import { configFileText, train, type TrainSummary } from '../train/trainer.ts';
 
 export async function trainOnce(config: TrainConfig, outDir: string, init: string | undefined, say: (m: string) => void): Promise<TrainSummary> {
   const configFile = join(outDir, 'config.json');
-  const sameConfig = existsSync(configFile) && readFileSync(configFile, 'utf8') === `${JSON.stringify(config, null, 2)}\n`;
+  const sameConfig = existsSync(configFile) && readFileSync(configFile, 'utf8') === configFileText(config);
   const summaryFile = join(outDir, 'summary.json');
   if (sameConfig && existsSync(summaryFile)) {
     const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as TrainSummary;

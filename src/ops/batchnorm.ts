@@ -23,7 +23,7 @@ export interface BatchNormOptions {
 }
 
 /** What computes y from x and the per-channel [C] statistics and affine: the plain normalization, or a
- *  fused kernel that also writes an epilogue output (src/quant/fused.ts). */
+ *  fused kernel that also writes an epilogue output (QConv2d.forwardAfter in src/quant/layers.ts). */
 export type Normalize = (x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, eps: number) => Tensor;
 
 /**

@@ -142,15 +142,11 @@ export const PRESETS: Record<string, TrainConfig> = {
   /** Open-set check on real images: Debian's dataset-fashion-mnist, train on classes 0-5 (train
    *  split), verify pairs drawn from the unseen classes 6-9 (t10k split). 28x28 grey, resized to 32. */
   fashion: {
+    ...SMALL_FACE_RUN,
     preset: 'fashion',
-    seed: 1,
     steps: 400,
     batchSize: 64,
-    model: { arch: 'iresnet18', width: 0.25, inputSize: 32, numFeatures: 64, dropout: 0 },
-    loss: { kind: 'arcface', s: 16, m: 0.3 },
-    optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: false },
     schedule: { kind: 'cosine', warmupSteps: 20 },
-    clipGradNorm: 5,
     data: {
       train: { kind: 'idx', images: '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz', labels: '/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz', classes: [0, 1, 2, 3, 4, 5] },
       heldOut: { kind: 'idx', images: '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz', labels: '/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz', classes: [6, 7, 8, 9] },

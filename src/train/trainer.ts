@@ -87,6 +87,12 @@ function schedule(c: TrainConfig): Schedule {
   }
 }
 
+/** The text of a run's config.json: a resume (and an experiment deciding whether a run is the same)
+ *  compares it byte for byte. */
+export function configFileText(config: TrainConfig): string {
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
 /** Keeps the log's records up to `step` (a resumed run rewrites what came after its checkpoint) and
  *  returns the last loss kept. */
 function truncateLog(path: string, step: number): number {
@@ -108,9 +114,9 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   if (opts.resume) {
     if (!existsSync(checkpointFile)) throw new Error(`--resume: no ${CHECKPOINT_FILE} in '${opts.outDir}'`);
     const saved = readFileSync(configPath, 'utf8');
-    if (saved !== `${JSON.stringify(config, null, 2)}\n`) throw new Error(`--resume: the config differs from the one '${opts.outDir}' was trained with (${configPath})`);
+    if (saved !== configFileText(config)) throw new Error(`--resume: the config differs from the one '${opts.outDir}' was trained with (${configPath})`);
   } else {
-    writeFileAtomic(configPath, `${JSON.stringify(config, null, 2)}\n`);
+    writeFileAtomic(configPath, configFileText(config));
     writeFileAtomic(logPath, '');
   }
 
