@@ -10,7 +10,7 @@
 //   bn_normalize_fq    the same, and in its epilogue the next quantized layer's activation fake quant
 //                      q = clamp(round(y / s), qmin, qmax) * s (one scale, no zero point, half to even,
 //                      as fq_forward_tensor): y and q in one pass (y is what the STE's backward reads).
-//                      1.7-3x faster than bn_normalize + fq_forward_tensor (kernels/lab/fake_quant).
+//                      1.8-2.0x faster than bn_normalize + fq_forward_tensor (kernels/lab/fake_quant).
 //   bn_backward        dgamma = sum(g xhat), dbeta = sum(g), and dx; in TRAINING mode mean and var are
 //                      functions of x:  dx = gamma / sqrt(var + eps) * (g - dbeta / M - xhat dgamma / M)
 //                      in eval mode they are constants:  dx = gamma / sqrt(var + eps) * g

@@ -9,8 +9,7 @@ import * as elementwise from '../kernels/lab/elementwise/variants.ts';
 import * as reduce from '../kernels/lab/reduce/variants.ts';
 import * as batchnorm from '../kernels/lab/batchnorm/variants.ts';
 import * as optimizer from '../kernels/lab/optimizer/variants.ts';
-import { validateVariants as validateFakeQuant } from '../kernels/lab/fake_quant/run.ts';
-import { VARIANTS as FAKE_QUANT_VARIANTS } from '../kernels/lab/fake_quant/variants.ts';
+import * as fakeQuant from '../kernels/lab/fake_quant/variants.ts';
 import { planMatmul } from '../kernels/matmul.ts';
 
 /** No check over its tolerance, and every variant checked at least once (except `exempt` ones). */
@@ -54,13 +53,8 @@ describe('kernel labs: every variant matches the CPU reference', () => {
     expectAllPass(optimizer.VARIANTS.map((v) => v.name), await optimizer.validate());
   });
 
-  it('fake quant in batch norm\'s epilogue: y within 1e-4 of the reference, q exactly fake_quant(y)', async () => {
-    const checks = await validateFakeQuant();
-    expect(checks.map((c) => c.variant)).toEqual(FAKE_QUANT_VARIANTS.map((v) => v.name));
-    for (const c of checks) {
-      expect(c.qMismatches, c.variant).toBe(0);
-      if (c.yError !== undefined) expect(c.yError, c.variant).toBeLessThan(1e-4);
-    }
+  it('fake quant in batch norm\'s epilogue', async () => {
+    expectAllPass(fakeQuant.VARIANTS.map((v) => v.name), await fakeQuant.validate());
   });
 
   it('a wrong variant fails its validation', async () => {

@@ -62,7 +62,7 @@ export class QConv2d extends QuantizedLayer implements FusesWithProducer {
     return conv2d(this.quantizedInput(x), this.quantizedWeight(), this.bias, this.options);
   }
   /** conv(input_quant(producer(x))) with the input's fake quant in the epilogue of a batch norm's or a
-   *  PReLU's kernel: one dispatch where two ran (1.7-3x faster for batch norm, kernels/lab/fake_quant),
+   *  PReLU's kernel: one dispatch where two ran (about 2x faster for batch norm, kernels/lab/fake_quant),
    *  the same values and gradients. Other producers, and quantizers that cannot, run unfused. */
   forwardAfter(producer: Layer, x: Tensor): Tensor {
     const epilogue = fusedEpilogues && this.inputQuant instanceof Quantizer ? this.inputQuant.epilogue(x) : null;
