@@ -1,10 +1,16 @@
 // conv2d GFLOP/s for forward, dx and dw on the ResNet18 shapes at batch 8 (FLOPs of each: 2*N*O*Ho*Wo*C*kh*kw).
-// Run: npx tsx bench/conv.bench.ts [--json] [--filter substring] [--tiny]  (or `lowbit bench conv [--json]`)
+// With --epilogue: the forward with a PReLU or residual-add epilogue against the conv followed by the
+// prelu or add kernel, interleaved, on the shapes of the folded teacher's blocks.
+// Run: npx tsx bench/conv.bench.ts [--json] [--filter substring] [--tiny] [--epilogue]  (or `lowbit bench conv [--json]`)
 import { pathToFileURL } from 'node:url';
 import { conv2dFlops, conv2dOutShape, planConv2d, runConv2d, runConv2dBackwardInput, runConv2dBackwardWeight, type Conv2dPlan } from '../kernels/conv2d.ts';
+import { runPrelu } from '../kernels/prelu.ts';
+import { noGrad } from '../src/autograd.ts';
+import { initGpu } from '../src/gpu/device.ts';
 import { randn } from '../src/ops/creation.ts';
-import { keep, type Tensor } from '../src/tensor.ts';
-import { runCases, type BenchCase, type BenchOptions } from './lib.ts';
+import { add } from '../src/ops/elementwise.ts';
+import { dispose, keep, type Tensor } from '../src/tensor.ts';
+import { compareInterleaved, runCases, type BenchCase, type BenchOptions } from './lib.ts';
 
 export interface ConvShape {
   /** Case ids are conv_fwd_<id>, conv_dx_<id>, conv_dw_<id>. */
@@ -76,12 +82,35 @@ export function convCases(shapes = CONV_SHAPES): BenchCase[] {
   });
 }
 
-export async function main(opts: BenchOptions & { filter?: string; tiny?: boolean } = {}): Promise<void> {
+/** Fused epilogue against conv then the elementwise kernel, per shape (bias as a folded BN leaves). */
+export async function epilogueMain(shapes: readonly ConvShape[], opts: BenchOptions & { rounds?: number } = {}): Promise<void> {
+  await initGpu();
+  for (const s of shapes) {
+    const plan = planOf(s);
+    const [x, w, bias, slope, residual] = [
+      randn(s.x, { seed: 1 }), randn(s.w, { seed: 2, std: 0.05 }), randn([plan.O], { seed: 3 }),   // [N,C,H,W] [O,C,kh,kw] [O]
+      randn([plan.O], { seed: 4, std: 0.1 }), randn(conv2dOutShape(plan), { seed: 5 }),               // [O] [N,O,Ho,Wo]
+    ].map(keep) as [Tensor, Tensor, Tensor, Tensor, Tensor];
+    await compareInterleaved([
+      [`conv_prelu_fused_${s.id}`, () => runConv2d(x, w, bias, plan, undefined, { kind: 'prelu', slope })],
+      [`conv_then_prelu_${s.id}`, () => runPrelu(runConv2d(x, w, bias, plan), slope)],
+    ], opts.rounds ?? 20, opts.json);
+    await compareInterleaved([
+      [`conv_add_fused_${s.id}`, () => runConv2d(x, w, bias, plan, undefined, { kind: 'add', residual })],
+      [`conv_then_add_${s.id}`, () => noGrad(() => add(runConv2d(x, w, bias, plan), residual))],
+    ], opts.rounds ?? 20, opts.json);
+    dispose([x, w, bias, slope, residual]);
+  }
+}
+
+export async function main(opts: BenchOptions & { filter?: string; tiny?: boolean; epilogue?: boolean } = {}): Promise<void> {
+  const shapes = (opts.tiny ? TINY_CONV_SHAPES : CONV_SHAPES).filter((s) => !opts.filter || s.id.includes(opts.filter));
+  if (opts.epilogue) return epilogueMain(shapes.filter((s) => s.stride === 1 && s.w[2] === 3), opts);
   await runCases(convCases(opts.tiny ? TINY_CONV_SHAPES : CONV_SHAPES).filter((c) => !opts.filter || c.id.includes(opts.filter)), opts);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const at = process.argv.indexOf('--filter');
-  await main({ json: process.argv.includes('--json'), filter: at > 0 ? process.argv[at + 1] : undefined, tiny: process.argv.includes('--tiny') });
+  await main({ json: process.argv.includes('--json'), filter: at > 0 ? process.argv[at + 1] : undefined, tiny: process.argv.includes('--tiny'), epilogue: process.argv.includes('--epilogue') });
   process.exit(0);
 }

@@ -101,16 +101,38 @@ function tileDefines(k: ConvKernel): Record<string, number> {
   return { TM: k.TM, TN: k.TN, WG: k.WG, UNROLL: k.unroll ?? 1 };
 }
 
-/** y [N,O,Ho,Wo] = conv(x [N,C,H,W], w [O,C,kh,kw]) + bias [O] (bias optional). */
-export function runConv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dPlan, k = chooseKernel('fwd', p)): Tensor {
+/** What a forward applies to each output as the kernel stores it (the shaders' EPILOGUE), so that an
+ *  inference forward skips the elementwise pass that would follow. */
+export type ConvEpilogue =
+  | { kind: 'prelu'; slope: Tensor }        // y = PReLU(conv), slope [O]
+  | { kind: 'add'; residual: Tensor };      // y = conv + residual, residual [N,O,Ho,Wo]
+
+const EPILOGUE_CODES = { none: 0, prelu: 1, add: 2 } as const;
+
+/** The epilogue's tensor and shader code; its shape is checked against the plan. */
+function epilogueBinding(e: ConvEpilogue | undefined, p: Conv2dPlan): { code: number; tensor: Tensor | null } {
+  if (!e) return { code: EPILOGUE_CODES.none, tensor: null };
+  const [tensor, want] = e.kind === 'prelu' ? [e.slope, [p.O]] : [e.residual, conv2dOutShape(p)];
+  if (tensor.shape.join() !== want.join()) {
+    const what = e.kind === 'prelu' ? 'PReLU slope (one per output channel)' : 'residual (the output\'s shape)';
+    throw new ShapeError(`conv2d: the ${what} must be ${fmt(want)} for ${planShapes(p)}, got ${fmt(tensor.shape)}`);
+  }
+  if (tensor.dtype !== 'f32') throw new TypeError(`conv2d: the ${e.kind} epilogue needs f32, got ${tensor.dtype}`);
+  return { code: EPILOGUE_CODES[e.kind], tensor };
+}
+
+/** y [N,O,Ho,Wo] = conv(x [N,C,H,W], w [O,C,kh,kw]) + bias [O] (bias optional), then the epilogue. */
+export function runConv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dPlan, k = chooseKernel('fwd', p), epilogue?: ConvEpilogue): Tensor {
+  const epi = epilogueBinding(epilogue, p);
+  const name = epilogue ? `conv2d+${epilogue.kind}` : 'conv2d';
   const y = Tensor.empty(conv2dOutShape(p), 'conv2d'); // [N,O,Ho,Wo]
   if (k.direct) {
-    launchDirect('conv2d', x, w, bias, y, p, false, k);
+    launchDirect(name, x, w, bias, y, p, false, k, epi);
     return y;
   }
   const u = new Uniforms().u32(p.N, p.C, p.H, p.W, p.O, p.Ho, p.Wo, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW);
   const wt = weightsFor(w, p, false, k, u);
-  launchIgemm('conv2d', x, wt, bias, y, u, p.O, p.N * p.Ho * p.Wo, 1, false, k, p);
+  launchIgemm(name, x, wt, bias, y, u, p.O, p.N * p.Ho * p.Wo, 1, false, k, p, epi);
   if (wt !== w) wt.dispose();
   return y;
 }
@@ -146,16 +168,18 @@ function weightsFor(w: Tensor, p: Conv2dPlan, transposed: boolean, k: ConvKernel
   return runUnary('copy', w, [taps, CI, M], 0, 0, [1, strideCI, strideM]); // [kh*kw, CI, M]
 }
 
-function launchIgemm(name: string, img: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, u: Uniforms, channels: number, pixels: number, classes: number, backwardInput: boolean, k: ConvKernel, p: Conv2dPlan): void {
+const NO_EPILOGUE = { code: EPILOGUE_CODES.none, tensor: null };
+
+function launchIgemm(name: string, img: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, u: Uniforms, channels: number, pixels: number, classes: number, backwardInput: boolean, k: ConvKernel, p: Conv2dPlan, epi: { code: number; tensor: Tensor | null } = NO_EPILOGUE): void {
   launch({
     name, shader: k.subgroups ? 'conv2d' : 'conv2d_portable', entry: 'conv2d_igemm',
-    constants: { BACKWARD_INPUT: backwardInput ? 1 : 0, HAS_BIAS: bias ? 1 : 0 },
+    constants: { BACKWARD_INPUT: backwardInput ? 1 : 0, HAS_BIAS: bias ? 1 : 0, EPILOGUE: epi.code },
     defines: tileDefines(k),
     uniforms: u,
-    // Without a bias the binding still needs a buffer: w stands in, never read.
-    inputs: [img, w, bias ?? w], outputs: [out],
+    // Without a bias or an epilogue the binding still needs a buffer: w stands in, never read.
+    inputs: [img, w, bias ?? w, epi.tensor ?? w], outputs: [out],
     workgroups: [Math.ceil(pixels / (k.WG * k.TN)), Math.ceil(channels / k.TM), classes],
-    flops: conv2dFlops(p), bytes: 4 * (img.size + w.size + out.size),
+    flops: conv2dFlops(p), bytes: 4 * (img.size + w.size + out.size + (epi.tensor?.size ?? 0)),
     shapes: planShapes(p),
   });
 }
@@ -169,7 +193,7 @@ export function directApplies(p: Conv2dPlan, op: ConvOp): boolean {
 }
 
 /** forward (img = x, out = y, M = O) or dx (img = dy, out = dx, M = C, the weights read transposed). */
-function launchDirect(name: string, img: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2dPlan, backwardInput: boolean, k: ConvKernel): void {
+function launchDirect(name: string, img: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2dPlan, backwardInput: boolean, k: ConvKernel, epi: { code: number; tensor: Tensor | null } = NO_EPILOGUE): void {
   checkDirect(name, p, backwardInput ? 'dx' : 'fwd');
   const [M, CI] = backwardInput ? [p.C, p.O] : [p.O, p.C];
   const [strideO, strideC] = [p.C * 9, 9]; // w [O, C, 3, 3]
@@ -177,12 +201,13 @@ function launchDirect(name: string, img: Tensor, w: Tensor, bias: Tensor | null,
   const [inH, inW, outH, outW] = backwardInput ? [p.Ho, p.Wo, p.H, p.W] : [p.H, p.W, p.Ho, p.Wo];
   launch({
     name, shader: 'conv2d_3x3', entry: 'conv2d_3x3',
-    constants: { BACKWARD_INPUT: backwardInput ? 1 : 0, HAS_BIAS: bias ? 1 : 0, STRIDE: p.strideW },
+    constants: { BACKWARD_INPUT: backwardInput ? 1 : 0, HAS_BIAS: bias ? 1 : 0, STRIDE: p.strideW, EPILOGUE: epi.code },
     defines: { TM: k.TM, WG: k.WG },
     uniforms: new Uniforms().u32(p.N, CI, inH, inW, M, outH, outW, strideM, strideCI, 1),
-    inputs: [img, w, bias ?? w], outputs: [out],
+    // the slope binds as floats, the residual as vec4s (shaders/conv2d_3x3.wgsl epilogue4)
+    inputs: [img, w, bias ?? w, epi.code === EPILOGUE_CODES.prelu ? epi.tensor! : w, epi.code === EPILOGUE_CODES.add ? epi.tensor! : w], outputs: [out],
     workgroups: [Math.ceil((p.N * outH * outW) / 4 / k.WG), Math.ceil(M / k.TM), 1],
-    flops: conv2dFlops(p), bytes: 4 * (img.size + w.size + out.size),
+    flops: conv2dFlops(p), bytes: 4 * (img.size + w.size + out.size + (epi.tensor?.size ?? 0)),
     shapes: planShapes(p),
   });
 }

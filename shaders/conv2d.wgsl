@@ -18,6 +18,7 @@ enable subgroups;
 
 override BACKWARD_INPUT: bool = false;
 override HAS_BIAS: bool = false;
+override EPILOGUE: u32 = 0u;  // 0 none, 1 PReLU, 2 residual add (see epilogue)
 const TM: u32 = 32u;  // output channels per workgroup, a multiple of SG
 const TN: u32 = 2u;   // output pixels per invocation
 const WG: u32 = 64u;  // invocations per workgroup
@@ -42,7 +43,17 @@ struct Params {
 @group(0) @binding(1) var<storage, read> img: array<f32>;
 @group(0) @binding(2) var<storage, read> wt: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read> epi: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+
+// EPILOGUE (forward only) transforms each output as it is stored, so that an inference forward
+// skips the elementwise pass that would follow: 1 PReLU with a slope per output channel (epi [O]),
+// 2 plus a residual of the output's shape (epi [N, O, Ho, Wo]). Bit for bit the unfused ops' result.
+fn epilogue(v: f32, m: u32, at: u32) -> f32 {
+  if (EPILOGUE == 1u) { return select(epi[m] * v, v, v > 0.0); }
+  if (EPILOGUE == 2u) { return v + epi[at]; }
+  return v;
+}
 
 // One axis of a parity class: which taps reach its pixels and where they read.
 struct Axis {
@@ -151,7 +162,8 @@ fn conv2d_igemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     let ox = rx + ax.out_scale * qx[j];
     let base = n[j] * p.out_channels * out_hw + oy * p.out_w + ox;
     for (var i = 0u; i < TM; i++) {
-      if (m0 + i < p.out_channels) { out[base + (m0 + i) * out_hw] = acc[i][j]; }
+      let at = base + (m0 + i) * out_hw;
+      if (m0 + i < p.out_channels) { out[at] = epilogue(acc[i][j], m0 + i, at); }
     }
   }
 }

@@ -26,6 +26,7 @@ enable subgroups;
 
 override BACKWARD_INPUT: bool = false;
 override HAS_BIAS: bool = false;
+override EPILOGUE: u32 = 0u;  // 0 none, 1 PReLU, 2 residual add (see epilogue4)
 override STRIDE: u32 = 1u;  // 1 or 2
 const TM: u32 = 16u;  // output channels per workgroup, a multiple of SG
 const WG: u32 = 32u;  // invocations (quads) per workgroup
@@ -52,7 +53,18 @@ struct Params {
 @group(0) @binding(1) var<storage, read> img: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> wt: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> epi: array<f32>;          // EPILOGUE 1: the slopes [O]
+@group(0) @binding(5) var<storage, read> epi4: array<vec4<f32>>;   // EPILOGUE 2: the residual, by quads (one load, not 4)
+@group(0) @binding(6) var<storage, read_write> out: array<vec4<f32>>;
+
+// EPILOGUE (forward only) transforms each output as it is stored, so that an inference forward
+// skips the elementwise pass that would follow: 1 PReLU with a slope per output channel (epi [O]),
+// 2 plus a residual of the output's shape (epi4 [N, O, Ho, Wo]). Bit for bit the unfused ops' result.
+fn epilogue4(v: vec4<f32>, m: u32, quad: u32) -> vec4<f32> {
+  if (EPILOGUE == 1u) { return select(epi[m] * v, v, v > vec4<f32>(0.0)); }
+  if (EPILOGUE == 2u) { return v + epi4[quad]; }
+  return v;
+}
 
 @compute @workgroup_size(WG)
 fn conv2d_3x3(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -121,7 +133,8 @@ fn conv2d_3x3(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   if (!live) { return; }
   let out_base = n * p.out_channels * plane + rem;
   for (var i = 0u; i < TM; i++) {
-    if (m0 + i < p.out_channels) { out[out_base + (m0 + i) * plane] = acc[i]; }
+    let quad = out_base + (m0 + i) * plane;
+    if (m0 + i < p.out_channels) { out[quad] = epilogue4(acc[i], m0 + i, quad); }
   }
 }
 

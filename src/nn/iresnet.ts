@@ -3,12 +3,14 @@
 //   conv1 3x3/1 -> bn1 -> prelu -> layer1..4 (IBasicBlock x2 each, stride 2 at each stage's first block)
 //   -> bn2 -> flatten -> dropout -> fc (C*h*w -> features) -> features (BatchNorm1d, weight frozen at 1)
 // Input [N, 3, H, W] with H, W divisible by 16 (112 -> 7x7 before the fc); width multiplies channels.
+import { isGradEnabled } from '../autograd.ts';
+import { conv2dThen } from '../ops/conv.ts';
 import { add } from '../ops/elementwise.ts';
 import { ShapeError, fmt } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { PReLU } from './activation.ts';
 import { Seeds } from './init.ts';
-import { Conv2d, Dropout, Flatten, feedInto, Layer, Linear, Sequential } from './layers.ts';
+import { Conv2d, Dropout, Flatten, feedInto, Identity, Layer, Linear, Sequential } from './layers.ts';
 import { BatchNorm1d, BatchNorm2d } from './norm.ts';
 
 export interface IResNetOptions {
@@ -28,6 +30,25 @@ export interface IResNetOptions {
 /** conv3x3 (padding 1) or conv1x1 without bias, initialized as arcface_torch: normal(0, 0.1). */
 function conv(inC: number, outC: number, k: number, stride: number, seeds: Seeds): Conv2d {
   return new Conv2d(inC, outC, k, { stride, padding: k === 3 ? 1 : 0, bias: false, seed: seeds.take(), weightStd: 0.1 });
+}
+
+/** `layer` is exactly of class `cls`: not a subclass (a quantized layer) and not hooked with an own
+ *  forward (src/quant/report.ts captures activations that way). */
+const plain = (layer: Layer, cls: abstract new (...args: never[]) => Layer): boolean => layer.constructor === cls && !Object.hasOwn(layer, 'forward');
+
+/** Whether a folded conv -> (folded BN: Identity) -> follower pair can run as one kernel with the
+ *  follower as its epilogue (ops/conv.ts conv2dThen): both plain, the batch norm between them folded,
+ *  and no gradient to record (conv2dThen records none). The frozen FP teacher of RCM, folded by
+ *  train/rcm-objective.ts, takes this path on every training step. */
+function fusesForInference(conv: Layer, between: Layer, follower: Layer | null, x: Tensor): boolean {
+  if (!plain(conv, Conv2d) || !(between instanceof Identity) || (follower && !plain(follower, PReLU))) return false;
+  const params = [...conv.parameters(), ...(follower?.parameters() ?? [])];
+  return !isGradEnabled() || ![x, ...params].some((t) => t.requiresGrad);
+}
+
+/** conv -> PReLU, the PReLU applied by the conv kernel as it stores (see fusesForInference). */
+function convPrelu(conv: Conv2d, prelu: PReLU, x: Tensor): Tensor {
+  return conv2dThen(x, conv.weight, conv.bias, conv.options, { kind: 'prelu', slope: prelu.weight });
 }
 
 /** BN -> conv3x3 -> BN -> PReLU -> conv3x3 (stride) -> BN, plus the (possibly downsampled) input. */
@@ -52,6 +73,13 @@ export class IBasicBlock extends Layer {
       : null;
   }
   forward(x: Tensor): Tensor {
+    if (this.fusedForInference(x)) {
+      // Folded and gradient-free: conv1's kernel applies the PReLU, conv2's adds the shortcut (bit for
+      // bit the path below, two dispatches and two passes over the activations fewer).
+      const out = convPrelu(this.conv1, this.prelu, this.bn1.forward(x));
+      const identity = this.downsample ? this.downsample.forward(x) : x;
+      return conv2dThen(out, this.conv2.weight, this.conv2.bias, this.conv2.options, { kind: 'add', residual: identity });
+    }
     // feedInto: a quantized conv fake-quantizes its input in the producer's kernel (QConv2d.forwardAfter)
     let out = feedInto(this.bn1, this.conv1, x);
     out = this.bn2.forward(out);
@@ -59,6 +87,11 @@ export class IBasicBlock extends Layer {
     out = this.bn3.forward(out);
     const identity = this.downsample ? this.downsample.forward(x) : x;
     return add(out, identity);
+  }
+
+  private fusedForInference(x: Tensor): boolean {
+    return this.prelu.weight.size === this.conv1.outChannels
+      && fusesForInference(this.conv1, this.bn2, this.prelu, x) && fusesForInference(this.conv2, this.bn3, null, x);
   }
 }
 
@@ -105,7 +138,9 @@ export class IResNet extends Layer {
     if (x.shape.length !== 4 || x.shape[1] !== 3 || x.shape[2] !== h || x.shape[3] !== w) {
       throw new ShapeError(`iresnet: expected input [N, 3, ${h}, ${w}], got ${fmt(x.shape)}`);
     }
-    let y = this.prelu.forward(this.bn1.forward(this.conv1.forward(x))); // [N, 64w, h, w]
+    let y = this.prelu.weight.size === this.conv1.outChannels && fusesForInference(this.conv1, this.bn1, this.prelu, x)
+      ? convPrelu(this.conv1, this.prelu, x)                                // [N, 64w, h, w], folded
+      : this.prelu.forward(this.bn1.forward(this.conv1.forward(x)));
     for (const stage of this.stages) y = stage.forward(y);                 // [N, 512w, h/16, w/16]
     y = this.flatten.forward(this.bn2.forward(y));                         // [N, 512w*h*w/256]
     y = this.fc.forward(this.dropout.forward(y));                          // [N, features]
