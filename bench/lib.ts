@@ -81,7 +81,7 @@ export async function runCases(cases: readonly BenchCase[], opts: BenchOptions =
  * another job on the shared CPU slows them all alike; prints each median and its speedup over the
  * last variant (the baseline).
  */
-export async function compareInterleaved(variants: readonly [string, () => unknown][], rounds: number, json?: boolean): Promise<BenchResult[]> {
+export async function compareInterleaved(variants: readonly [string, () => unknown][], rounds: number, json?: boolean): Promise<(BenchResult & { times_ms: number[] })[]> {
   await initGpu();
   const samples = variants.map((): number[] => []);
   for (let r = 0; r < 2 + rounds; r++) {
@@ -99,6 +99,27 @@ export async function compareInterleaved(variants: readonly [string, () => unkno
     const ms = median(samples[v]!);
     const r: BenchResult = { case: id, median_ms: ms, mad_ms: median(samples[v]!.map((t) => Math.abs(t - ms))), min_ms: Math.min(...samples[v]!), samples: rounds, speedup: base / ms };
     console.log(json ? JSON.stringify(r) : `${id.padEnd(44)} median ${ms.toFixed(3).padStart(9)} ms ± ${r.mad_ms.toFixed(3)} (MAD)  min ${r.min_ms.toFixed(3).padStart(9)}  x${(base / ms).toFixed(2)} vs ${variants.at(-1)![0]}`);
-    return r;
+    return { ...r, times_ms: samples[v]! };
   });
+}
+
+/** The median of `xs` with a distribution-free 95% confidence interval: the order statistics whose
+ *  ranks bound the median with probability >= 0.95 under Binomial(n, 1/2) (n >= 6). For paired
+ *  per-round statistics of an interleaved run, where a slow round slows every variant alike. */
+export function medianWithCi(xs: readonly number[]): { median: number; low: number; high: number } {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n < 6) throw new RangeError(`medianWithCi: a 95% interval needs at least 6 values, got ${n}`);
+  // the largest k with P(Binomial(n, 1/2) < k) <= 0.025; the interval is [x_(k), x_(n+1-k)] (1-based)
+  let k = 0;
+  let below = 0;                                        // P(B < k + 1) as k grows
+  let term = 0.5 ** n;                                  // P(B = j), starting at j = 0
+  for (let j = 0; j < n; j++) {
+    below += term;
+    if (below > 0.025) break;
+    k = j + 1;
+    term *= (n - j) / (j + 1);
+  }
+  const median = n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+  return { median, low: sorted[Math.max(0, k - 1)]!, high: sorted[Math.min(n - 1, n - k)]! };
 }

@@ -3,7 +3,7 @@
 import { cosineLogits, marginSoftmaxLoss, type MarginLossOptions } from '../loss/margin.ts';
 import type { Layer } from '../nn/layers.ts';
 import type { Tensor } from '../tensor.ts';
-import type { LossConfig, TrainConfig } from './config.ts';
+import type { LossConfig } from './config.ts';
 import type { LogRecord } from './trainer.ts';
 
 export interface StepOutput {
@@ -40,8 +40,8 @@ export function marginOptions(l: LossConfig): MarginLossOptions {
   }
 }
 
-export function marginObjective(config: TrainConfig): Objective {
-  const options = marginOptions(config.loss);
+export function marginObjective(loss: LossConfig): Objective {
+  const options = marginOptions(loss);
   return {
     loss: (model, head, x, labels) => {
       const embeddings = model.forward(x);                     // [N, D]

@@ -18,18 +18,24 @@ export interface Teacher {
   head?: Tensor;
 }
 
-/** The frozen teacher of `checkpoint`. Its batch norms that follow a conv or linear are folded into it
- *  (src/quant/fold.ts: exact up to float rounding in eval mode), so its forward skips their
- *  normalization dispatches: RCM's budget is one FP forward per step for the teacher and the angles. */
+/** The frozen teacher of `checkpoint` (see freezeTeacher). */
 export async function loadTeacher(model: ModelConfig, seed: number, checkpoint: string): Promise<Teacher> {
   const teacher = buildModel(model, seed);
   const { extra } = loadCheckpoint(checkpoint, teacher);
   const head = extra.get('weight');
   dispose([...extra.values()].filter((t) => t !== head));
-  teacher.eval();
-  await foldBatchNorm(teacher);
-  for (const [, p] of teacher.namedParameters()) p.requiresGrad = false;
-  return { model: teacher, head: head && keep(head) };
+  return { model: await freezeTeacher(teacher), head: head && keep(head) };
+}
+
+/** Puts a trained full-precision model in eval mode, stops its gradients and folds its batch norms
+ *  that follow a conv or linear (src/quant/fold.ts: exact up to float rounding in eval mode), so its
+ *  forward skips their normalization dispatches: RCM's budget is one FP forward per step for the
+ *  teacher and the angles. Returns the same model. */
+export async function freezeTeacher(model: Layer): Promise<Layer> {
+  model.eval();
+  await foldBatchNorm(model);
+  for (const [, p] of model.namedParameters()) p.requiresGrad = false;
+  return model;
 }
 
 /** Checkpoint names of the running centres ("head." section). */

@@ -131,7 +131,7 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   const optimizer = makeOptimizer([...model.parameters(), head], config);
   const objective = opts.objective ?? (config.loss.kind === 'rcm'
     ? rcmObjective(await loadTeacher(config.model, config.seed, config.loss.teacher), config.loss)
-    : marginObjective(config));
+    : marginObjective(config.loss));
 
   let startStep = 0;
   let resumedLoss = NaN;
