@@ -90,7 +90,7 @@ export async function main(opts: BenchOptions & { rounds?: number } = {}): Promi
     [`steps${STEPS}_rcm_w4a4_tiny_b32`, stepsOf(s, 'rcm')],
     [`forwards${STEPS}_fp_tiny_b32`, stepsOf(s, 'fp')],
     [`steps${STEPS}_qat_w4a4_tiny_b32`, stepsOf(s, 'qat')],
-  ], opts.rounds ?? 12, opts.json);
+  ], opts.rounds ?? 20, opts.json);
   // The folded teacher's forward as RCM runs it (no gradient: the convs apply PReLU and the shortcut
   // add as they store) against the same forward recorded for autograd (an input that needs a gradient
   // takes the unfused path), and the unfolded FP forward.
