@@ -112,4 +112,14 @@ describe('the folded iresnet block', () => {
     dispose([x, fused, unfused]);
     model.dispose();
   });
+
+  it('a block whose only trainable parameter is its first batch norm still records the gradient', async () => {
+    const model = new IResNet({ width: 0.125, inputSize: 16, numFeatures: 8, seed: 2 }).eval();
+    await foldBatchNorm(model);
+    for (const [name, p] of model.namedParameters()) p.requiresGrad = name === 'layer1.1.bn1.weight';
+    const y = tidy(() => model.forward(randn([2, 3, 16, 16], { seed: 5 })));   // [N, features]
+    expect(y.requiresGrad).toBe(true);
+    y.dispose();
+    model.dispose();
+  });
 });

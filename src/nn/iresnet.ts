@@ -36,17 +36,21 @@ function conv(inC: number, outC: number, k: number, stride: number, seeds: Seeds
  *  forward (src/quant/report.ts captures activations that way). */
 const plain = (layer: Layer, cls: abstract new (...args: never[]) => Layer): boolean => layer.constructor === cls && !Object.hasOwn(layer, 'forward');
 
-/** Whether a folded conv -> (folded BN: Identity) -> follower pair can run as one kernel with the
- *  follower as its epilogue (ops/conv.ts conv2dThen): both plain, the batch norm between them folded,
- *  and no gradient to record (conv2dThen records none). The frozen FP teacher of RCM, folded by
+/** Whether a conv -> (BN) -> follower pair can run as one kernel with the follower as its epilogue
+ *  (ops/conv.ts conv2dThen): both plain, the batch norm between them folded (an Identity), a PReLU
+ *  follower with a slope per channel. The frozen FP teacher of RCM, folded by
  *  train/rcm-objective.ts, takes this path on every training step. */
-function fusesForInference(conv: Layer, between: Layer, follower: Layer | null, x: Tensor): boolean {
-  if (!plain(conv, Conv2d) || !(between instanceof Identity) || (follower && !plain(follower, PReLU))) return false;
-  const params = [...conv.parameters(), ...(follower?.parameters() ?? [])];
-  return !isGradEnabled() || ![x, ...params].some((t) => t.requiresGrad);
+function fuses(conv: Layer, between: Layer, follower: Layer | null): boolean {
+  if (!plain(conv, Conv2d) || !(between instanceof Identity)) return false;
+  return !follower || (plain(follower, PReLU) && (follower as PReLU).weight.size === (conv as Conv2d).outChannels);
 }
 
-/** conv -> PReLU, the PReLU applied by the conv kernel as it stores (see fusesForInference). */
+/** Nothing to record (conv2dThen records no gradient): gradients are off, or neither x nor any
+ *  parameter of `layers` needs one. */
+const gradientFree = (x: Tensor, ...layers: Layer[]): boolean =>
+  !isGradEnabled() || ![x, ...layers.flatMap((l) => [...l.parameters()])].some((t) => t.requiresGrad);
+
+/** conv -> PReLU, the PReLU applied by the conv kernel as it stores (see fuses). */
 function convPrelu(conv: Conv2d, prelu: PReLU, x: Tensor): Tensor {
   return conv2dThen(x, conv.weight, conv.bias, conv.options, { kind: 'prelu', slope: prelu.weight });
 }
@@ -90,8 +94,7 @@ export class IBasicBlock extends Layer {
   }
 
   private fusedForInference(x: Tensor): boolean {
-    return this.prelu.weight.size === this.conv1.outChannels
-      && fusesForInference(this.conv1, this.bn2, this.prelu, x) && fusesForInference(this.conv2, this.bn3, null, x);
+    return fuses(this.conv1, this.bn2, this.prelu) && fuses(this.conv2, this.bn3, null) && gradientFree(x, this);
   }
 }
 
@@ -138,7 +141,7 @@ export class IResNet extends Layer {
     if (x.shape.length !== 4 || x.shape[1] !== 3 || x.shape[2] !== h || x.shape[3] !== w) {
       throw new ShapeError(`iresnet: expected input [N, 3, ${h}, ${w}], got ${fmt(x.shape)}`);
     }
-    let y = this.prelu.weight.size === this.conv1.outChannels && fusesForInference(this.conv1, this.bn1, this.prelu, x)
+    let y = fuses(this.conv1, this.bn1, this.prelu) && gradientFree(x, this.conv1, this.prelu)
       ? convPrelu(this.conv1, this.prelu, x)                                // [N, 64w, h, w], folded
       : this.prelu.forward(this.bn1.forward(this.conv1.forward(x)));
     for (const stage of this.stages) y = stage.forward(y);                 // [N, 512w, h/16, w/16]
