@@ -32,7 +32,7 @@ export function elementwiseGrid(n: number, how: EwLaunch = {}): [number, number,
 export interface EwLaunch {
   /** At most this many looping workgroups (Infinity: one per 256 elements, no loop). */
   maxWorkgroups?: number;
-  /** Take the strided index path even when the operands are contiguous. */
+  /** Take the strided index path even where the contiguous or repeat path applies. */
   strided?: boolean;
 }
 
@@ -61,6 +61,36 @@ export function coalesce(shape: Shape, ...strides: number[][]): { shape: number[
   return { shape: outShape, strides: outStrides };
 }
 
+/** How the shader turns an element id into operand indices (its INDEXING), and each operand's (inner,
+ *  period) for the repeat path: index = (i / inner) % period. */
+interface Indexing {
+  mode: 0 | 1 | 2;
+  repeats: [number, number][];
+}
+
+/**
+ * The cheapest indexing that fits every operand (strides over the coalesced output `shape`): contiguous
+ * when all are (coalescing then leaves one dimension); repeat when each is contiguous or spans one
+ * dimension with stride 1 and broadcasts over the others (a scalar, a per-channel bias over NCHW, a
+ * row, a column): measured about 12x faster than the strided walk on a bias add (kernels/lab/elementwise);
+ * strided otherwise, or when `how.strided` forces it.
+ */
+function indexingFor(shape: number[], strides: number[][], how: EwLaunch): Indexing {
+  const n = sizeOf(shape);
+  const dense = stridesOf(shape);
+  const contiguous = (st: number[]): boolean => st.every((v, d) => v === dense[d]);
+  const repeatOf = (st: number[]): [number, number] | null => {
+    if (contiguous(st)) return [1, n];
+    const spans = st.flatMap((v, d) => (v === 0 ? [] : [d]));
+    if (spans.length === 0) return [1, 1];                                          // a scalar
+    const d = spans[0]!;
+    return spans.length === 1 && st[d] === 1 ? [sizeOf(shape.slice(d + 1)), shape[d]!] : null;
+  };
+  const repeats = strides.map(repeatOf);
+  if (how.strided || repeats.some((r) => r === null)) return { mode: 2, repeats: strides.map(() => [1, n]) };
+  return { mode: strides.every(contiguous) ? 0 : 1, repeats: repeats as [number, number][] };
+}
+
 function checkRank(name: string, rank: number): void {
   if (rank > MAX_RANK) throw new Error(`${name}: the strided kernel handles up to ${MAX_RANK} non-mergeable dimensions, got ${rank}`);
 }
@@ -70,11 +100,11 @@ export function runUnary(op: UnaryOp, x: Tensor, outShape: Shape = x.shape, s0 =
   const y = Tensor.empty(outShape, op);
   const merged = coalesce(outShape, xStrides ?? stridesOf(outShape));
   checkRank(op, merged.shape.length);
-  const contiguous = merged.shape.length === 1 && merged.strides[0]![0] === 1 && !how.strided;
+  const { mode, repeats: [rx] } = indexingFor(merged.shape, merged.strides, how);
   launch({
     name: `unary.${op}`, shader: 'elementwise', entry: 'unary',
-    constants: { OP: UNARY_OPS[op], STRIDED: contiguous ? 0 : 1 },
-    uniforms: new Uniforms().u32(y.size, merged.shape.length).f32(s0, s1)
+    constants: { OP: UNARY_OPS[op], INDEXING: mode },
+    uniforms: new Uniforms().u32(y.size, merged.shape.length).f32(s0, s1).u32(...rx!, 1, y.size)
       .u32x4(merged.shape, 2, 1).u32x4(merged.strides[0]!, 2).u32x4([], 2),
     inputs: [x], outputs: [y],
     workgroups: elementwiseGrid(y.size, how),
@@ -90,11 +120,11 @@ export function runBinary(op: BinaryOp, a: Tensor, b: Tensor, s0 = 0, s1 = 0, ho
   const n = c.size;
   const merged = coalesce(outShape, broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape));
   checkRank(op, merged.shape.length);
-  const contiguous = merged.shape.length === 1 && merged.strides[0]![0] === 1 && merged.strides[1]![0] === 1 && !how.strided;
+  const { mode, repeats: [ra, rb] } = indexingFor(merged.shape, merged.strides, how);
   launch({
     name: `binary.${op}`, shader: 'elementwise', entry: 'binary',
-    constants: { OP: BINARY_OPS[op], STRIDED: contiguous ? 0 : 1 },
-    uniforms: new Uniforms().u32(n, merged.shape.length).f32(s0, s1)
+    constants: { OP: BINARY_OPS[op], INDEXING: mode },
+    uniforms: new Uniforms().u32(n, merged.shape.length).f32(s0, s1).u32(...ra!, ...rb!)
       .u32x4(merged.shape, 2, 1).u32x4(merged.strides[0]!, 2).u32x4(merged.strides[1]!, 2),
     inputs: [a, b], outputs: [c],
     workgroups: elementwiseGrid(n, how),
@@ -107,7 +137,7 @@ export function runFill(shape: Shape, value: number, op = 'fill'): Tensor {
   const y = Tensor.empty(shape, op);
   launch({
     name: 'fill', shader: 'elementwise', entry: 'fill',
-    uniforms: new Uniforms().u32(y.size, 1).f32(value, 0).u32x4([], 2).u32x4([], 2).u32x4([], 2),
+    uniforms: new Uniforms().u32(y.size, 1).f32(value, 0).u32(1, y.size, 1, y.size).u32x4([], 2).u32x4([], 2).u32x4([], 2),
     inputs: [], outputs: [y],
     workgroups: elementwiseGrid(y.size),
     flops: 0, bytes: 4 * y.size,

@@ -5,8 +5,13 @@
 // Dimensions are coalesced on the host (src: kernels/elementwise.ts), so RANK is usually 1-3.
 
 override OP: u32 = 0u;
-// false: inputs are contiguous and shaped like the output, index = element id (the fast path).
-override STRIDED: bool = false;
+// How an element id i becomes an operand's index (the host picks the cheapest that fits every operand):
+//   0 contiguous: the operands are shaped like the output, index = i (the fast path)
+//   1 repeat: index = (i / inner) % period per operand (*_repeat), one division and one modulo by
+//     uniforms: a scalar (period 1), a per-channel bias over NCHW (inner H*W, period C), a row or a
+//     column of a matrix, and contiguous operands beside them (inner 1, period n)
+//   2 strided: the walk over the coalesced shape with per-dimension strides (permutes, the rest)
+override INDEXING: u32 = 0u;
 
 const WG = 256u;
 
@@ -15,6 +20,8 @@ struct Params {
   rank: u32,
   s0: f32,          // scalar operands: pow's exponent, clamp's bounds, affine's scale/shift
   s1: f32,
+  a_repeat: vec2<u32>,             // INDEXING 1: (inner, period) of operand a (unary: x)
+  b_repeat: vec2<u32>,
   shape: array<vec4<u32>, 2>,      // output shape, up to rank 8
   a_strides: array<vec4<u32>, 2>,  // element strides of operand a read as the output shape (0 = broadcast)
   b_strides: array<vec4<u32>, 2>,
@@ -35,6 +42,11 @@ fn first_element(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 
 fn grid_stride(nwg: vec3<u32>) -> u32 {
   return nwg.x * nwg.y * WG;
+}
+
+fn repeat_index(i: u32, r: vec2<u32>) -> u32 {
+  if (r.x == 1u && r.y == p.n) { return i; }   // a contiguous operand: no division (a uniform branch)
+  return (i / r.x) % r.y;
 }
 
 fn nan() -> f32 {
@@ -67,7 +79,7 @@ fn unary_op(x: f32) -> f32 {
     case 8u: { return abs(x); }                         // abs
     case 9u: { return tanh(x); }                        // tanh
     case 10u: { return 1.0 / (1.0 + exp(-x)); }         // sigmoid
-    case 11u: { return x; }                             // copy (with STRIDED: permute / expand)
+    case 11u: { return x; }                             // copy (with INDEXING 1 or 2: expand / permute)
     case 12u: { return sign(x); }                       // sign
     default: { return nan(); }
   }
@@ -78,7 +90,8 @@ fn unary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
          @builtin(local_invocation_index) lid: u32) {
   for (var i = first_element(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) {
     var src = i;
-    if (STRIDED) {
+    if (INDEXING == 1u) { src = repeat_index(i, p.a_repeat); }
+    if (INDEXING == 2u) {
       var rem = i;
       src = 0u;
       for (var d = i32(p.rank) - 1; d >= 0; d--) {
@@ -119,7 +132,11 @@ fn binary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   for (var i = first_element(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) {
     var ia = i;
     var ib = i;
-    if (STRIDED) {
+    if (INDEXING == 1u) {
+      ia = repeat_index(i, p.a_repeat);
+      ib = repeat_index(i, p.b_repeat);
+    }
+    if (INDEXING == 2u) {
       var rem = i;
       ia = 0u;
       ib = 0u;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { binaryRef, coalesce, unaryRef, type BinaryOp } from '../kernels/elementwise.ts';
+import { binaryRef, coalesce, runBinary, runUnary, unaryRef, type BinaryOp } from '../kernels/elementwise.ts';
 import * as ops from '../src/ops/elementwise.ts';
 import { fromArray } from '../src/ops/creation.ts';
 import { expand, permute, reshape, transpose } from '../src/ops/layout.ts';
-import { sizeOf, stridesOf, type Shape } from '../src/shape.ts';
+import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../src/shape.ts';
 import { checkOp } from './check-op.ts';
 import { data, expectClose } from './helpers.ts';
 
@@ -141,4 +141,31 @@ describe('atan2', () => {
       ref: ([y, x]) => binaryRef('atan2', y!, [3, 4], x!, [4]).data,
       fwd: { atol: 2e-6, rtol: 1e-5 },
     }));
+});
+
+describe('operand indexing: the repeat path (scalar, per-channel, row, column) agrees with the strided walk', () => {
+  // [out shape, b shape]; odd sizes so that no period divides the workgroup
+  const PATTERNS: [string, Shape, Shape][] = [
+    ['scalar', [3, 5, 7], [1]],
+    ['per-channel bias over NCHW', [2, 5, 3, 7], [5, 1, 1]],
+    ['row', [9, 13], [13]],
+    ['column', [9, 13], [9, 1]],
+    ['middle axis of a rank-3 tensor', [4, 6, 5], [1, 6, 1]],
+  ];
+  for (const [name, aShape, bShape] of PATTERNS) {
+    it(name, async () => {
+      const [a, b] = [data(sizeOf(aShape), 1), data(sizeOf(bShape), 2)];
+      const want = binaryRef('sub', a, aShape, b, bShape);
+      const outs = [{}, { strided: true }].map((how) => runBinary('sub', fromArray(a, aShape), fromArray(b, bShape), 0, 0, how));
+      const [repeat, strided] = await Promise.all(outs.map((t) => t.toArray()));
+      expectClose(repeat!, want.data, { atol: 1e-6 }, `${name}: repeat`);
+      expect(Array.from(repeat!), `${name}: repeat == strided`).toEqual(Array.from(strided!));
+      // the operands swapped: b is the repeated one on the left
+      const swapped = await runBinary('sub', fromArray(b, bShape), fromArray(a, aShape)).toArray();
+      expectClose(swapped, binaryRef('sub', b, bShape, a, aShape).data, { atol: 1e-6 }, `${name}: swapped`);
+      // unary expand (a broadcast copy, as the backward of a reduction makes)
+      const expanded = await runUnary('copy', fromArray(b, bShape), aShape, 0, 0, broadcastStrides(bShape, aShape)).toArray();
+      expectClose(expanded, binaryRef('add', new Float32Array(sizeOf(aShape)), aShape, b, bShape).data, { atol: 0 }, `${name}: expand`);
+    });
+  }
 });
