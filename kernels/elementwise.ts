@@ -34,6 +34,8 @@ export interface EwLaunch {
   maxWorkgroups?: number;
   /** Take the strided index path even where the contiguous or repeat path applies. */
   strided?: boolean;
+  /** false: contiguous operands by scalar loads even when the size is a multiple of 4. */
+  vec4?: boolean;
 }
 
 /**
@@ -91,6 +93,9 @@ function indexingFor(shape: number[], strides: number[][], how: EwLaunch): Index
   return { mode: strides.every(contiguous) ? 0 : 1, repeats: repeats as [number, number][] };
 }
 
+/** Contiguous operands of a size divisible by 4 go by vec4 loads (the *_vec4 entry points). */
+const useVec4 = (mode: Indexing['mode'], n: number, how: EwLaunch): boolean => mode === 0 && n % 4 === 0 && how.vec4 !== false;
+
 function checkRank(name: string, rank: number): void {
   if (rank > MAX_RANK) throw new Error(`${name}: the strided kernel handles up to ${MAX_RANK} non-mergeable dimensions, got ${rank}`);
 }
@@ -101,13 +106,14 @@ export function runUnary(op: UnaryOp, x: Tensor, outShape: Shape = x.shape, s0 =
   const merged = coalesce(outShape, xStrides ?? stridesOf(outShape));
   checkRank(op, merged.shape.length);
   const { mode, repeats: [rx] } = indexingFor(merged.shape, merged.strides, how);
+  const byVec4 = useVec4(mode, y.size, how);
   launch({
-    name: `unary.${op}`, shader: 'elementwise', entry: 'unary',
+    name: `unary.${op}`, shader: 'elementwise', entry: byVec4 ? 'unary_vec4' : 'unary',
     constants: { OP: UNARY_OPS[op], INDEXING: mode },
     uniforms: new Uniforms().u32(y.size, merged.shape.length).f32(s0, s1).u32(...rx!, 1, y.size)
       .u32x4(merged.shape, 2, 1).u32x4(merged.strides[0]!, 2).u32x4([], 2),
     inputs: [x], outputs: [y],
-    workgroups: elementwiseGrid(y.size, how),
+    workgroups: elementwiseGrid(byVec4 ? y.size / 4 : y.size, how),
     flops: y.size, bytes: 8 * y.size,
   });
   return y;
@@ -121,13 +127,14 @@ export function runBinary(op: BinaryOp, a: Tensor, b: Tensor, s0 = 0, s1 = 0, ho
   const merged = coalesce(outShape, broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape));
   checkRank(op, merged.shape.length);
   const { mode, repeats: [ra, rb] } = indexingFor(merged.shape, merged.strides, how);
+  const byVec4 = useVec4(mode, n, how);
   launch({
-    name: `binary.${op}`, shader: 'elementwise', entry: 'binary',
+    name: `binary.${op}`, shader: 'elementwise', entry: byVec4 ? 'binary_vec4' : 'binary',
     constants: { OP: BINARY_OPS[op], INDEXING: mode },
     uniforms: new Uniforms().u32(n, merged.shape.length).f32(s0, s1).u32(...ra!, ...rb!)
       .u32x4(merged.shape, 2, 1).u32x4(merged.strides[0]!, 2).u32x4(merged.strides[1]!, 2),
     inputs: [a, b], outputs: [c],
-    workgroups: elementwiseGrid(n, how),
+    workgroups: elementwiseGrid(byVec4 ? n / 4 : n, how),
     flops: n, bytes: 4 * (a.size + b.size + n),
   });
   return c;

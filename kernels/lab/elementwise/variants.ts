@@ -70,7 +70,8 @@ export const VARIANTS: Variant[] = [
   production('loop_8wg', 'production shader, 8 looping workgroups', { maxWorkgroups: 8 }),
   production('loop_128wg', 'production shader, 128 looping workgroups', { maxWorkgroups: 128 }),
   vec4,
-  production('production', 'runBinary / runUnary: 32 looping workgroups on the CPU adapter, the contiguous path when it applies', {}),
+  production('scalar', 'production shader, contiguous operands by scalar loads (production before it took vec4s)', { vec4: false }),
+  production('production', 'runBinary / runUnary: 32 looping workgroups on the CPU adapter; contiguous by vec4 when the size allows, repeat or strided indexing otherwise', {}),
 ];
 
 // ---- validation against binaryRef / unaryRef (float64) ----------------------------------------------
