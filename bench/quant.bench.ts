@@ -1,7 +1,8 @@
 // Quantization: fake-quant throughput (GB/s: x read and y written once; backward also reads g and
 // writes dx), relu on the same tensor for scale; the fused per-channel min/max weight quantizer against
 // its unfused composition (five dispatches); and a QAT train step over a full-precision one (and with
-// the activation fake quant after each batch norm in its own dispatch instead of the epilogue), measured
+// the activation fake quant after each batch norm in its own dispatch instead of the epilogue, and
+// DoReFa's weights by its fused kernels or by the composition of generic ops), measured
 // round-robin in the same run (forward, ArcFace loss, backward, SGD; batch 16 of 32x32, iresnet18
 // width 1/4 as the tiny preset).
 // Run: npx tsx bench/quant.bench.ts [--json] [--filter substring]  (or `lowbit bench quant [--json]`)
@@ -17,7 +18,7 @@ import { SGD } from '../src/optim/sgd.ts';
 import { fakeQuantizeMinMax, fakeQuantizeMinMaxUnfused } from '../src/quant/fake-quant.ts';
 import { quantizeModel, quantizers } from '../src/quant/model.ts';
 import { setFusedEpilogues } from '../src/quant/layers.ts';
-import { MinMaxQuantizer } from '../src/quant/quantizers.ts';
+import { DorefaQuantizer, MinMaxQuantizer } from '../src/quant/quantizers.ts';
 import { sizeOf, type Shape } from '../src/shape.ts';
 import { dispose, keep, tidy, type Tensor } from '../src/tensor.ts';
 import { buildHead } from '../src/train/model.ts';
@@ -108,6 +109,12 @@ function minmaxModel(fused: boolean): Layer {
   return m;
 }
 
+function dorefaModel(fused: boolean): Layer {
+  const m = quantizeModel(tiny(), { policy: 'W3A3', weight: 'dorefa', activation: 'pact' });
+  for (const [, q] of quantizers(m)) if (q instanceof DorefaQuantizer) q.fused = fused;
+  return m;
+}
+
 function stepCases(): BenchCase[] {
   return [
     trainStepCase('train_step_fp', tiny),
@@ -115,7 +122,8 @@ function stepCases(): BenchCase[] {
     trainStepCase('train_step_w4a4_lsq_unfused_epilogue', () => quantizeModel(tiny(), 'W4A4'), false),
     trainStepCase('train_step_w4a4_minmax_fused', () => minmaxModel(true)),
     trainStepCase('train_step_w4a4_minmax_unfused', () => minmaxModel(false)),
-    trainStepCase('train_step_w3a3_dorefa_pact', () => quantizeModel(tiny(), { policy: 'W3A3', weight: 'dorefa', activation: 'pact' })),
+    trainStepCase('train_step_w3a3_dorefa_pact', () => dorefaModel(true)),
+    trainStepCase('train_step_w3a3_dorefa_unfused_pact', () => dorefaModel(false)),
   ];
 }
 

@@ -109,6 +109,33 @@ export function runFakeQuantMinMax(x: Tensor, channels: number, symmetric: boole
   return { y, scale, zeroPoint };
 }
 
+/** DoReFa's weights on [-1, 1] from t = tanh(w) and m = max|t| ([1]), on the grid [0, qmax]
+ *  (shaders/fake_quant.wgsl dorefa_forward). */
+export function runDorefa(t: Tensor, m: Tensor, p: Pick<FakeQuantParams, 'qmax' | 'rounding'>): Tensor {
+  const y = Tensor.empty(t.shape, 'dorefa');
+  launch({
+    name: 'dorefa', shader: 'fake_quant', entry: 'dorefa_forward', constants: { ROUND_HALF_AWAY: p.rounding === 'half-away' ? 1 : 0 },
+    uniforms: uniforms({ N: 1, C: 1, S: t.size }, { qmin: 0, ...p }), inputs: [t, m], outputs: [y],
+    workgroups: elementwiseGrid(t.size), flops: 6 * t.size, bytes: 8 * t.size,
+  });
+  return y;
+}
+
+/** dw of DoReFa's weights from t = tanh(w), m = max|t| ([1]) and the upstream gradient g: two grid-stride
+ *  passes (the sums of g t and of the tied maxima, then dw) and the reduction between them. */
+export function runDorefaBackward(t: Tensor, m: Tensor, g: Tensor): Tensor {
+  const u = (): Uniforms => uniforms({ N: 1, C: 1, S: t.size }, { qmin: 0, qmax: 1 });
+  const workgroups = elementwiseGrid(t.size);
+  const partial = Tensor.empty([workgroups[0] * workgroups[1] * WG, 2], 'dorefa_backward partial');   // [lanes, 2]
+  launch({ name: 'dorefa_backward_sums', shader: 'fake_quant', entry: 'dorefa_backward_sums', uniforms: u(), inputs: [t, m, g], outputs: [partial], workgroups, flops: 3 * t.size, bytes: 8 * t.size });
+  const sums = runReduce('sum', partial, 0, false, 1, 'dorefa_backward_sum');   // [2]: sum g t, ties
+  partial.dispose();
+  const dw = Tensor.empty(t.shape, 'dorefa_backward');
+  launch({ name: 'dorefa_backward', shader: 'fake_quant', entry: 'dorefa_backward', uniforms: u(), inputs: [t, m, g, sums], outputs: [dw], workgroups, flops: 8 * t.size, bytes: 12 * t.size });
+  sums.dispose();
+  return dw;
+}
+
 // ---- CPU references ------------------------------------------------------------------------------
 
 const f = Math.fround;
@@ -214,4 +241,17 @@ export function fakeQuantMinMaxRef(x: ArrayLike<number>, shape: Shape, channels:
   const scale = Float64Array.from(q, (e) => e.scale);
   const zeroPoint = Float64Array.from(q, (e) => e.zeroPoint);
   return { y: fakeQuantRef(x, shape, scale, zeroPoint, p), scale, zeroPoint };
+}
+
+/** DoReFa's weights and their gradient (identity STE; max's gradient shared among ties), float64. */
+export function dorefaRef(w: ArrayLike<number>, g: ArrayLike<number>, qmax: number): { y: Float64Array; dw: Float64Array } {
+  const t = Float64Array.from(w, Math.tanh);
+  const m = Math.max(...t.map(Math.abs));
+  const ties = t.filter((v) => Math.abs(v) === m).length;
+  let dot = 0;
+  t.forEach((v, i) => (dot += g[i]! * v));
+  return {
+    y: t.map((v) => (2 * roundHalfEven((v / (2 * m) + 0.5) * qmax)) / qmax - 1),
+    dw: t.map((v, i) => (1 - v * v) * (g[i]! / m - (Math.abs(v) === m ? (Math.sign(v) * dot) / (m * m * ties) : 0))),
+  };
 }

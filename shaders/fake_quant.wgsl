@@ -251,3 +251,66 @@ fn fq_minmax_channel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     mm_zp[c] = z;
   }
 }
+
+// ---- DoReFa weights (Zhou et al. 2016), given t = tanh(w) and m = max|t| ([1]) ----------------------
+//   y  = 2 q s - 1,  q = clamp(round((t / (2m) + 1/2) / s), 0, qmax),  s = 1 / qmax
+//   dw = (1 - t^2) (g / m - [|t| = m] sign(t) S / (m^2 T))    identity STE through the rounding;
+//        S = sum of g t, T = how many |t| equal m (max's gradient is shared among ties, as torch.amax)
+//   dorefa_forward        y (grid-stride)
+//   dorefa_backward_sums  per-lane partial sums of g t and of [|t| = m] (the host adds them)
+//   dorefa_backward       dw
+// The composition of generic ops it replaces takes 8 dispatches forward and about 20 backward.
+@group(0) @binding(1) var<storage, read> df_t: array<f32>;
+@group(0) @binding(2) var<storage, read> df_m: array<f32>;
+@group(0) @binding(3) var<storage, read_write> df_y: array<f32>;
+
+@compute @workgroup_size(WG)
+fn dorefa_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let two_m = 2.0 * df_m[0];
+  let s = 1.0 / p.qmax;
+  let inv = 1.0 / s;
+  for (var i = first_element(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) {
+    let q = clamp(round_code((df_t[i] / two_m + 0.5) * inv), 0.0, p.qmax);
+    df_y[i] = 2.0 * (q * s) - 1.0;
+  }
+}
+
+@group(0) @binding(1) var<storage, read> ds_t: array<f32>;
+@group(0) @binding(2) var<storage, read> ds_m: array<f32>;
+@group(0) @binding(3) var<storage, read> ds_g: array<f32>;
+@group(0) @binding(4) var<storage, read_write> ds_partial: array<f32>;   // [lanes, 2]: sum g t, ties
+
+@compute @workgroup_size(WG)
+fn dorefa_backward_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                        @builtin(local_invocation_index) lid: u32) {
+  let m = ds_m[0];
+  var dot = 0.0;
+  var ties = 0.0;
+  let lane = first_element(wid, nwg, lid);
+  for (var i = lane; i < p.n; i += grid_stride(nwg)) {
+    let t = ds_t[i];
+    dot += ds_g[i] * t;
+    ties += select(0.0, 1.0, abs(t) == m);
+  }
+  ds_partial[2u * lane] = dot;
+  ds_partial[2u * lane + 1u] = ties;
+}
+
+@group(0) @binding(1) var<storage, read> db_t: array<f32>;
+@group(0) @binding(2) var<storage, read> db_m: array<f32>;
+@group(0) @binding(3) var<storage, read> db_g: array<f32>;
+@group(0) @binding(4) var<storage, read> db_sums: array<f32>;   // [2]: S, T
+@group(0) @binding(5) var<storage, read_write> db_dw: array<f32>;
+
+@compute @workgroup_size(WG)
+fn dorefa_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+  let m = db_m[0];
+  let through_max = db_sums[0] / (m * m * db_sums[1]);
+  for (var i = first_element(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) {
+    let t = db_t[i];
+    let dt = db_g[i] / m - select(0.0, sign(t) * through_max, abs(t) == m);
+    db_dw[i] = (1.0 - t * t) * dt;
+  }
+}

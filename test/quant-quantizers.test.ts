@@ -1,7 +1,7 @@
 // The quantizer modules: LSQ's initialization and gradient scale, PACT's clipping gradient, DoReFa's
 // grid and its straight-through gradient, the min/max and static quantizers.
 import { describe, expect, it } from 'vitest';
-import { fakeQuantBackwardRef, fakeQuantMinMaxRef, quantRange } from '../kernels/fake_quant.ts';
+import { dorefaRef, fakeQuantBackwardRef, fakeQuantMinMaxRef, quantRange } from '../kernels/fake_quant.ts';
 import { backward } from '../src/backward.ts';
 import { fromArray } from '../src/ops/creation.ts';
 import { mul } from '../src/ops/elementwise.ts';
@@ -117,6 +117,24 @@ describe('DoReFa weights', () => {
     };
     expectClose(dx, numericGrad(surrogate, [Float64Array.from(x)], 0, 1e-6), { atol: 1e-4, rtol: 1e-3 }, 'dx');
     q.dispose();
+  });
+  it('the fused kernels equal the float64 reference and the composition of generic ops, ties at the max included', async () => {
+    const shape = [7, 13, 3, 3];                      // 819 elements: several workgroups, no multiple of 256
+    const w = data(sizeOf(shape), 7, 0.3);
+    w[5] = 1.5;                                       // two tied maxima of |w| (5 sigma): max's gradient is shared
+    w[600] = -1.5;
+    const g = data(w.length, 8);
+    const [fused, composed] = [true, false].map((f) => Object.assign(new DorefaQuantizer(spec({ method: 'dorefa', bits: 3 })), { fused: f }));
+    const a = await run(fused!, w, shape, g);
+    const b = await run(composed!, w, shape, g);
+    const want = dorefaRef(w, g, 7);
+    expectClose(a.y, want.y, { atol: 1e-6, rtol: 0 }, 'fused y vs reference');
+    expectClose(a.dx, want.dw, { atol: 1e-5, rtol: 1e-4 }, 'fused dw vs reference');
+    expectClose(a.y, b.y, { atol: 1e-6, rtol: 0 }, 'fused y vs composed');
+    expectClose(a.dx, b.dx, { atol: 1e-5, rtol: 1e-4 }, 'fused dw vs composed');
+    expect(Math.abs(a.dx[5]! - g[5]! * (1 - Math.tanh(1.5) ** 2) / Math.tanh(1.5)), 'the max term reaches the tied entries').toBeGreaterThan(1e-3);
+    fused!.dispose();
+    composed!.dispose();
   });
 });
 

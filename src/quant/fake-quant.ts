@@ -5,13 +5,13 @@
 //   ds = gradScale * sum g * (round(u) - u inside, q - z outside)   (LSQ; PACT drops the inside term)
 // The zero point is a constant (no gradient).
 import { runBinary, runUnary } from '../../kernels/elementwise.ts';
-import { runFakeQuant, runFakeQuantBackward, runFakeQuantMinMax, type FakeQuantParams } from '../../kernels/fake_quant.ts';
+import { runDorefa, runDorefaBackward, runFakeQuant, runFakeQuantBackward, runFakeQuantMinMax, type FakeQuantParams } from '../../kernels/fake_quant.ts';
 import { runReduce } from '../../kernels/reduce.ts';
 import { record } from '../autograd.ts';
 import { checkFloat } from '../ops/elementwise.ts';
 import { fmt, sameShape, ShapeError } from '../shape.ts';
 import { fill } from '../ops/elementwise.ts';
-import type { Tensor } from '../tensor.ts';
+import { dispose, type Tensor } from '../tensor.ts';
 
 export type { FakeQuantParams, Rounding, Ste } from '../../kernels/fake_quant.ts';
 export { quantRange } from '../../kernels/fake_quant.ts';
@@ -85,4 +85,22 @@ export function fakeQuantizeMinMaxUnfused(x: Tensor, channels: number, p: FakeQu
   for (const t of [absX, range, rangeC, scaled, floor]) t.dispose();   // freed after the submit that reads them
   record(y, 'fake_quant_minmax_unfused', [x], (g) => [g]);
   return { y, scale };
+}
+
+/**
+ * DoReFa's weights: y = 2 q / qmax - 1 with q the code of tanh(w) / (2 max|tanh w|) + 1/2 on [0, qmax],
+ * differentiable in w (identity STE through the rounding; the gradient also flows through the max, shared
+ * among tied maxima). Three dispatches forward (tanh, |.| and max, then the codes), three backward
+ * (kernels/fake_quant.ts runDorefaBackward).
+ */
+export function dorefaWeights(w: Tensor, p: Pick<FakeQuantParams, 'qmax' | 'rounding'>): Tensor {
+  checkFloat('dorefa', w);
+  const t = runUnary('tanh', w);                                                       // [...w]
+  const absT = runUnary('abs', t);
+  const m = runReduce('max', absT, undefined, false, 1, 'dorefa_max');                 // []
+  const m1 = m.view([1]);                                                              // [1]
+  dispose([absT, m]);
+  const y = record(runDorefa(t, m1, p), 'dorefa', [w], (g) => [runDorefaBackward(t, m1, g)]);
+  if (!y.node) dispose([t, m1]);                                                       // no backward will read them
+  return y;
 }

@@ -17,7 +17,7 @@ import { abs, affine, div, fill, mul, tanh } from '../ops/elementwise.ts';
 import { max } from '../ops/reduce.ts';
 import { fmt } from '../shape.ts';
 import { tidy, type Tensor } from '../tensor.ts';
-import { fakeQuantize, fakeQuantizeMinMax, fakeQuantizeMinMaxUnfused, type FakeQuantParams } from './fake-quant.ts';
+import { dorefaWeights, fakeQuantize, fakeQuantizeMinMax, fakeQuantizeMinMaxUnfused, type FakeQuantParams } from './fake-quant.ts';
 import type { QuantizerSpec } from './policy.ts';
 
 export type { QuantizerSpec };
@@ -151,8 +151,13 @@ export class PactQuantizer extends Quantizer {
     this.alpha = this.parameter('alpha', fill([1], 1));
   }
   quantize(x: Tensor): Quantized {
-    const scale = affine(this.alpha, 1 / this.range.qmax, 0); // [1]
-    return { y: fakeQuantize(x, scale, null, this.params({ ste: 'clipped', stepGradInside: false })), scale, zeroPoint: null, dequant: 'affine' };
+    const { scale, params } = this.epilogueScale();
+    return { y: fakeQuantize(x, scale, null, params), scale, zeroPoint: null, dequant: 'affine' };
+  }
+  /** The step alpha / Qp ([1], differentiable in alpha) and PACT's gradient rule: what a producer's
+   *  epilogue needs to fake-quantize x as quantize does. */
+  protected override epilogueScale(): { scale: Tensor; params: FakeQuantParams } {
+    return { scale: affine(this.alpha, 1 / this.range.qmax, 0), params: this.params({ ste: 'clipped', stepGradInside: false }) };
   }
   protected initFrom(x: Tensor): void {
     copyInto(this.alpha, this.meanAbsTimes(x, 2 * Math.sqrt(this.range.qmax)));
@@ -168,6 +173,9 @@ export class PactQuantizer extends Quantizer {
  * (identity STE), then mapped to [-1, 1] as 2 w'_q - 1. Stateless; the max spans the whole tensor.
  */
 export class DorefaQuantizer extends Quantizer {
+  /** false: the composition of generic ops (8 dispatches forward, about 20 backward), for measuring
+   *  the fused kernels (bench/quant.bench.ts) and checking them against it. */
+  fused = true;
   constructor(spec: QuantizerSpec) {
     super({ ...spec, perChannel: false, signed: false, symmetric: true }, 1);
   }
@@ -175,9 +183,10 @@ export class DorefaQuantizer extends Quantizer {
     return true;
   }
   quantize(w: Tensor): Quantized {
+    const scale = fill([1], 1 / this.range.qmax);                       // [1]
+    if (this.fused) return { y: dorefaWeights(w, { qmax: this.range.qmax, rounding: this.spec.rounding }), scale, zeroPoint: null, dequant: 'dorefa' };
     const t = tanh(w);
     const normalized = affine(div(t, mul(max(abs(t)), 2)), 1, 0.5);   // [...w], in [0, 1]
-    const scale = fill([1], 1 / this.range.qmax);                       // [1]
     const q01 = fakeQuantize(normalized, scale, null, this.params({ ste: 'identity' }));
     return { y: affine(q01, 2, -1), scale, zeroPoint: null, dequant: 'dorefa' };
   }
