@@ -109,13 +109,13 @@ export function runFakeQuantMinMax(x: Tensor, channels: number, symmetric: boole
   return { y, scale, zeroPoint };
 }
 
-/** DoReFa's weights on [-1, 1] from t = tanh(w) and m = max|t| ([1]), on the grid [0, qmax]
- *  (shaders/fake_quant.wgsl dorefa_forward). */
-export function runDorefa(t: Tensor, m: Tensor, p: Pick<FakeQuantParams, 'qmax' | 'rounding'>): Tensor {
-  const y = Tensor.empty(t.shape, 'dorefa');
+/** DoReFa's weights on [-1, 1] from t = tanh(w) and m = max|t| ([1]), on the grid [0, qmax] with step
+ *  s = 1 / qmax ([1]) (shaders/fake_quant.wgsl dorefa_forward). */
+export function runDorefa(t: Tensor, m: Tensor, s: Tensor, p: Pick<FakeQuantParams, 'qmax' | 'rounding'>): Tensor {
+  const y = Tensor.empty(t.shape, 'dorefa');   // [...t]
   launch({
     name: 'dorefa', shader: 'fake_quant', entry: 'dorefa_forward', constants: { ROUND_HALF_AWAY: p.rounding === 'half-away' ? 1 : 0 },
-    uniforms: uniforms({ N: 1, C: 1, S: t.size }, { qmin: 0, ...p }), inputs: [t, m], outputs: [y],
+    uniforms: uniforms({ N: 1, C: 1, S: t.size }, { qmin: 0, ...p }), inputs: [t, m, s], outputs: [y],
     workgroups: elementwiseGrid(t.size), flops: 6 * t.size, bytes: 8 * t.size,
   });
   return y;
@@ -130,7 +130,7 @@ export function runDorefaBackward(t: Tensor, m: Tensor, g: Tensor): Tensor {
   launch({ name: 'dorefa_backward_sums', shader: 'fake_quant', entry: 'dorefa_backward_sums', uniforms: u(), inputs: [t, m, g], outputs: [partial], workgroups, flops: 3 * t.size, bytes: 8 * t.size });
   const sums = runReduce('sum', partial, 0, false, 1, 'dorefa_backward_sum');   // [2]: sum g t, ties
   partial.dispose();
-  const dw = Tensor.empty(t.shape, 'dorefa_backward');
+  const dw = Tensor.empty(t.shape, 'dorefa_backward');   // [...t]
   launch({ name: 'dorefa_backward', shader: 'fake_quant', entry: 'dorefa_backward', uniforms: u(), inputs: [t, m, g, sums], outputs: [dw], workgroups, flops: 8 * t.size, bytes: 12 * t.size });
   sums.dispose();
   return dw;

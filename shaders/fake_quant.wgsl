@@ -253,7 +253,8 @@ fn fq_minmax_channel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
 }
 
 // ---- DoReFa weights (Zhou et al. 2016), given t = tanh(w) and m = max|t| ([1]) ----------------------
-//   y  = 2 q s - 1,  q = clamp(round((t / (2m) + 1/2) / s), 0, qmax),  s = 1 / qmax
+//   y  = 2 q s - 1,  q = clamp(round((t / (2m) + 1/2) / s), 0, qmax),  s = 1 / qmax ([1], from the
+//        host: export checks the codes against that exact float, and a GPU's division may be 2.5 ULP off)
 //   dw = (1 - t^2) (g / m - [|t| = m] sign(t) S / (m^2 T))    identity STE through the rounding;
 //        S = sum of g t, T = how many |t| equal m (max's gradient is shared among ties, as torch.amax)
 //   dorefa_forward        y (grid-stride)
@@ -262,14 +263,15 @@ fn fq_minmax_channel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
 // The composition of generic ops it replaces takes 8 dispatches forward and about 20 backward.
 @group(0) @binding(1) var<storage, read> df_t: array<f32>;
 @group(0) @binding(2) var<storage, read> df_m: array<f32>;
-@group(0) @binding(3) var<storage, read_write> df_y: array<f32>;
+@group(0) @binding(3) var<storage, read> df_s: array<f32>;
+@group(0) @binding(4) var<storage, read_write> df_y: array<f32>;
 
 @compute @workgroup_size(WG)
 fn dorefa_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
   let two_m = 2.0 * df_m[0];
-  let s = 1.0 / p.qmax;
-  let inv = 1.0 / s;
+  let s = df_s[0];
+  let inv = 1.0 / s;                  // as fq_forward_tensor: multiply by the reciprocal
   for (var i = first_element(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) {
     let q = clamp(round_code((df_t[i] / two_m + 0.5) * inv), 0.0, p.qmax);
     df_y[i] = 2.0 * (q * s) - 1.0;

@@ -88,19 +88,19 @@ export function fakeQuantizeMinMaxUnfused(x: Tensor, channels: number, p: FakeQu
 }
 
 /**
- * DoReFa's weights: y = 2 q / qmax - 1 with q the code of tanh(w) / (2 max|tanh w|) + 1/2 on [0, qmax],
- * differentiable in w (identity STE through the rounding; the gradient also flows through the max, shared
- * among tied maxima). Three dispatches forward (tanh, |.| and max, then the codes), three backward
- * (kernels/fake_quant.ts runDorefaBackward).
+ * DoReFa's weights: y = 2 q s - 1 with q the code of tanh(w) / (2 max|tanh w|) + 1/2 on [0, qmax] and
+ * s = 1 / qmax the step ([1]), differentiable in w (identity STE through the rounding; the gradient also
+ * flows through the max, shared among tied maxima). Four dispatches forward (tanh, |.|, max, the codes),
+ * three backward (kernels/fake_quant.ts runDorefaBackward).
  */
-export function dorefaWeights(w: Tensor, p: Pick<FakeQuantParams, 'qmax' | 'rounding'>): Tensor {
-  checkFloat('dorefa', w);
+export function dorefaWeights(w: Tensor, s: Tensor, p: Pick<FakeQuantParams, 'qmax' | 'rounding'>): Tensor {
+  checkFloat('dorefa', w, s);
   const t = runUnary('tanh', w);                                                       // [...w]
-  const absT = runUnary('abs', t);
+  const absT = runUnary('abs', t);                                                     // [...w]
   const m = runReduce('max', absT, undefined, false, 1, 'dorefa_max');                 // []
   const m1 = m.view([1]);                                                              // [1]
   dispose([absT, m]);
-  const y = record(runDorefa(t, m1, p), 'dorefa', [w], (g) => [runDorefaBackward(t, m1, g)]);
+  const y = record(runDorefa(t, m1, s, p), 'dorefa', [w], (g) => [runDorefaBackward(t, m1, g)]);
   if (!y.node) dispose([t, m1]);                                                       // no backward will read them
   return y;
 }

@@ -65,8 +65,10 @@ export class QConv2d extends QuantizedLayer implements FusesWithProducer {
    *  PReLU's kernel: one dispatch where two ran (about 2x faster for batch norm, kernels/lab/fake_quant),
    *  the same values and gradients. Other producers, and quantizers that cannot, run unfused. */
   forwardAfter(producer: Layer, x: Tensor): Tensor {
+    if (!(producer instanceof BatchNorm || producer instanceof PReLU)) return this.forward(producer.forward(x));
+    // asked only once the producer can fuse it: PACT's epilogue computes its step (a dispatch)
     const epilogue = fusedEpilogues && this.inputQuant instanceof Quantizer ? this.inputQuant.epilogue(x) : null;
-    if (!epilogue || !(producer instanceof BatchNorm || producer instanceof PReLU)) return this.forward(producer.forward(x));
+    if (!epilogue) return this.forward(producer.forward(x));
     const { scale, params } = epilogue;
     let q: Tensor | undefined;
     const keepQ = (out: { y: Tensor; q: Tensor }): Tensor => {

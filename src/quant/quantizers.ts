@@ -184,7 +184,7 @@ export class DorefaQuantizer extends Quantizer {
   }
   quantize(w: Tensor): Quantized {
     const scale = fill([1], 1 / this.range.qmax);                       // [1]
-    if (this.fused) return { y: dorefaWeights(w, { qmax: this.range.qmax, rounding: this.spec.rounding }), scale, zeroPoint: null, dequant: 'dorefa' };
+    if (this.fused) return { y: dorefaWeights(w, scale, { qmax: this.range.qmax, rounding: this.spec.rounding }), scale, zeroPoint: null, dequant: 'dorefa' };
     const t = tanh(w);
     const normalized = affine(div(t, mul(max(abs(t)), 2)), 1, 0.5);   // [...w], in [0, 1]
     const q01 = fakeQuantize(normalized, scale, null, this.params({ ste: 'identity' }));
