@@ -109,8 +109,14 @@ export type ConvEpilogue =
 
 const EPILOGUE_CODES = { none: 0, prelu: 1, add: 2 } as const;
 
-/** The epilogue's tensor and shader code; its shape is checked against the plan. */
-function epilogueBinding(e: ConvEpilogue | undefined, p: Conv2dPlan): { code: number; tensor: Tensor | null } {
+/** An epilogue as a launch binds it: the shader's EPILOGUE code and the tensor it reads. */
+interface EpilogueBinding {
+  code: number;
+  tensor: Tensor | null;
+}
+
+/** The epilogue's binding; its shape is checked against the plan. */
+function epilogueBinding(e: ConvEpilogue | undefined, p: Conv2dPlan): EpilogueBinding {
   if (!e) return { code: EPILOGUE_CODES.none, tensor: null };
   const [tensor, want] = e.kind === 'prelu' ? [e.slope, [p.O]] : [e.residual, conv2dOutShape(p)];
   if (tensor.shape.join() !== want.join()) {
@@ -168,9 +174,9 @@ function weightsFor(w: Tensor, p: Conv2dPlan, transposed: boolean, k: ConvKernel
   return runUnary('copy', w, [taps, CI, M], 0, 0, [1, strideCI, strideM]); // [kh*kw, CI, M]
 }
 
-const NO_EPILOGUE = { code: EPILOGUE_CODES.none, tensor: null };
+const NO_EPILOGUE: EpilogueBinding = { code: EPILOGUE_CODES.none, tensor: null };
 
-function launchIgemm(name: string, img: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, u: Uniforms, channels: number, pixels: number, classes: number, backwardInput: boolean, k: ConvKernel, p: Conv2dPlan, epi: { code: number; tensor: Tensor | null } = NO_EPILOGUE): void {
+function launchIgemm(name: string, img: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, u: Uniforms, channels: number, pixels: number, classes: number, backwardInput: boolean, k: ConvKernel, p: Conv2dPlan, epi = NO_EPILOGUE): void {
   launch({
     name, shader: k.subgroups ? 'conv2d' : 'conv2d_portable', entry: 'conv2d_igemm',
     constants: { BACKWARD_INPUT: backwardInput ? 1 : 0, HAS_BIAS: bias ? 1 : 0, EPILOGUE: epi.code },
@@ -193,7 +199,7 @@ export function directApplies(p: Conv2dPlan, op: ConvOp): boolean {
 }
 
 /** forward (img = x, out = y, M = O) or dx (img = dy, out = dx, M = C, the weights read transposed). */
-function launchDirect(name: string, img: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2dPlan, backwardInput: boolean, k: ConvKernel, epi: { code: number; tensor: Tensor | null } = NO_EPILOGUE): void {
+function launchDirect(name: string, img: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, p: Conv2dPlan, backwardInput: boolean, k: ConvKernel, epi = NO_EPILOGUE): void {
   checkDirect(name, p, backwardInput ? 'dx' : 'fwd');
   const [M, CI] = backwardInput ? [p.C, p.O] : [p.O, p.C];
   const [strideO, strideC] = [p.C * 9, 9]; // w [O, C, 3, 3]

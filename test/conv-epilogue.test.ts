@@ -52,7 +52,10 @@ async function fusedAndUnfused(kind: ConvEpilogue['kind'], p: Conv2dPlan, d: Inp
   return arrays as [Float32Array, Float32Array];
 }
 
-const DIRECT_SHAPE = { x: [2, 5, 6, 8], w: [7, 5, 3, 3], opts: { padding: 1 } };              // widths of whole quads
+const DIRECT_SHAPES = [
+  { x: [2, 5, 6, 8], w: [7, 5, 3, 3], opts: { padding: 1 } },                   // widths of whole quads
+  { x: [2, 5, 5, 16], w: [7, 5, 3, 3], opts: { stride: 2, padding: 1 } },       // stride 2: 8 wide out
+];
 const IGEMM_SHAPE = { x: [2, 5, 7, 9], w: [7, 5, 3, 3], opts: { stride: 2, padding: 1 } };    // odd everything
 
 describe('conv2d epilogues (PReLU, residual add)', () => {
@@ -60,12 +63,11 @@ describe('conv2d epilogues (PReLU, residual add)', () => {
     it(`${kind}: every forward kernel equals the unfused ops bit for bit and the float64 reference`, async () => {
       const forwardKernels = productionKernels().filter(([op]) => op === 'fwd').map(([, k]) => k);
       expect(forwardKernels.some((k) => k.direct) && forwardKernels.some((k) => !k.subgroups), 'the tables hold direct and portable kernels').toBe(true);
-      for (const k of forwardKernels) {
-        const c = k.direct ? DIRECT_SHAPE : IGEMM_SHAPE;
+      for (const [k, c] of forwardKernels.flatMap((k) => (k.direct ? DIRECT_SHAPES : [IGEMM_SHAPE]).map((c) => [k, c] as const))) {
         const p = planConv2d(c.x, c.w, [c.w[0]!], c.opts);
         const d = inputs(p);
         const [fused, unfused] = await fusedAndUnfused(kind, p, d, k);
-        const label = `${kind} ${JSON.stringify(k)}`;
+        const label = `${kind} ${JSON.stringify(k)} x${JSON.stringify(c.x)} ${JSON.stringify(c.opts)}`;
         expect(fused.some((v) => v < 0) && fused.some((v) => v > 0), `${label}: both signs reach the epilogue`).toBe(true);
         expect(Array.from(fused), label).toEqual(Array.from(unfused));
         expectClose(fused, reference(kind, p, d), { atol: 1e-4, rtol: 1e-4 }, label);

@@ -41,7 +41,7 @@ const plain = (layer: Layer, cls: abstract new (...args: never[]) => Layer): boo
  *  follower with a slope per channel. The frozen FP teacher of RCM, folded by
  *  train/rcm-objective.ts, takes this path on every training step. */
 function fuses(conv: Layer, between: Layer, follower: Layer | null): boolean {
-  if (!plain(conv, Conv2d) || !(between instanceof Identity)) return false;
+  if (!plain(conv, Conv2d) || !plain(between, Identity)) return false;
   return !follower || (plain(follower, PReLU) && (follower as PReLU).weight.size === (conv as Conv2d).outChannels);
 }
 
@@ -80,8 +80,8 @@ export class IBasicBlock extends Layer {
     if (this.fusedForInference(x)) {
       // Folded and gradient-free: conv1's kernel applies the PReLU, conv2's adds the shortcut (bit for
       // bit the path below, two dispatches and two passes over the activations fewer).
-      const out = convPrelu(this.conv1, this.prelu, this.bn1.forward(x));
-      const identity = this.downsample ? this.downsample.forward(x) : x;
+      const out = convPrelu(this.conv1, this.prelu, this.bn1.forward(x));          // [N, planes, H, W]
+      const identity = this.downsample ? this.downsample.forward(x) : x;           // [N, planes, H/s, W/s]
       return conv2dThen(out, this.conv2.weight, this.conv2.bias, this.conv2.options, { kind: 'add', residual: identity });
     }
     // feedInto: a quantized conv fake-quantizes its input in the producer's kernel (QConv2d.forwardAfter)
