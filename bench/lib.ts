@@ -52,10 +52,10 @@ export async function measure(c: BenchCase, opts: BenchOptions = {}): Promise<Be
   await c.teardown?.();
   const task = bench.tasks[0]!;
   const result = task.result as unknown as { latency: { p50: number; mad: number; min: number; samplesCount: number } };
-  const median = result.latency.p50;
-  const out: BenchResult = { case: c.id, median_ms: median, mad_ms: result.latency.mad, min_ms: result.latency.min, samples: result.latency.samplesCount };
-  if (c.flops) out.gflops = c.flops / (median * 1e6);
-  if (c.bytes) out.gbps = c.bytes / (median * 1e6);
+  const p50 = result.latency.p50;
+  const out: BenchResult = { case: c.id, median_ms: p50, mad_ms: result.latency.mad, min_ms: result.latency.min, samples: result.latency.samplesCount };
+  if (c.flops) out.gflops = c.flops / (p50 * 1e6);
+  if (c.bytes) out.gbps = c.bytes / (p50 * 1e6);
   return out;
 }
 
@@ -93,7 +93,6 @@ export async function compareInterleaved(variants: readonly [string, () => unkno
       if (r >= 2) samples[v]!.push(performance.now() - start);
     }
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const base = median(samples[variants.length - 1]!);
   return variants.map(([id], v) => {
     const ms = median(samples[v]!);
@@ -101,6 +100,13 @@ export async function compareInterleaved(variants: readonly [string, () => unkno
     console.log(json ? JSON.stringify(r) : `${id.padEnd(44)} median ${ms.toFixed(3).padStart(9)} ms ± ${r.mad_ms.toFixed(3)} (MAD)  min ${r.min_ms.toFixed(3).padStart(9)}  x${(base / ms).toFixed(2)} vs ${variants.at(-1)![0]}`);
     return { ...r, times_ms: samples[v]! };
   });
+}
+
+/** The median (the mean of the two middle values for an even count). */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const n = sorted.length;
+  return n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
 }
 
 /** The median of `xs` with a distribution-free 95% confidence interval: the order statistics whose
@@ -120,6 +126,5 @@ export function medianWithCi(xs: readonly number[]): { median: number; low: numb
     k = j + 1;
     term *= (n - j) / (j + 1);
   }
-  const median = n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
-  return { median, low: sorted[Math.max(0, k - 1)]!, high: sorted[Math.min(n - 1, n - k)]! };
+  return { median: median(sorted), low: sorted[k - 1]!, high: sorted[n - k]! };   // n >= 6: k >= 1
 }

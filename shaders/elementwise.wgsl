@@ -1,6 +1,7 @@
 // Elementwise kernels: unary (optionally reading a strided/broadcast view), binary with NumPy
 // broadcasting, and fill. The op is an override constant, so each op compiles to its own pipeline
-// with the switch folded away. One invocation per output element; shapes arrive in the uniform.
+// with the switch folded away. Grid-stride loops (one element per step, 4 on the vec4 path); shapes
+// arrive in the uniform.
 //
 // Dimensions are coalesced on the host (src: kernels/elementwise.ts), so RANK is usually 1-3.
 
@@ -153,7 +154,7 @@ fn binary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
 }
 
 // ---- contiguous by vec4 (INDEXING 0, n % 4 == 0): one load per 4 elements, a loop over the SIMD
-// lanes on lavapipe either way, so a quarter of the loads (kernels/lab/elementwise: 1.2-1.5x). p.n
+// lanes on lavapipe either way, so a quarter of the loads (kernels/lab/elementwise: 1.4-1.5x). p.n
 // still counts floats. The bindings are those above, typed vec4 (each entry point uses its own).
 @group(0) @binding(1) var<storage, read> ux4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> uy4: array<vec4<f32>>;

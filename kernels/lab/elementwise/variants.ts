@@ -65,7 +65,7 @@ const vec4: Variant = {
 
 export const VARIANTS: Variant[] = [
   naive,
-  production('wg_per_256', 'production shader, a workgroup per 256 elements, no loop (the first form)', { maxWorkgroups: Infinity }),
+  production('wg_per_256', 'production shader, a workgroup per 256 elements (256 vec4s where production takes them), no loop (the first form)', { maxWorkgroups: Infinity }),
   production('strided', 'production shader, the strided index path even when contiguous', { strided: true }),
   production('loop_8wg', 'production shader, 8 looping workgroups', { maxWorkgroups: 8 }),
   production('loop_128wg', 'production shader, 128 looping workgroups', { maxWorkgroups: 128 }),
