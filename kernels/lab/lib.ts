@@ -39,11 +39,6 @@ export function printChecks(variants: readonly string[], checks: readonly Check[
   }
 }
 
-export const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 export interface Timed {
   variant: string;
   problem: string;

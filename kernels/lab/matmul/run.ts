@@ -8,14 +8,14 @@
 //   npx tsx kernels/lab/matmul/run.ts [--json] [--rounds 3] [--variant sg_,reg_] [--shape 1024,gemv] [--no-validate]
 //                                     [--disable-robustness]  (Dawn toggle: drops Tint's loop-termination guards)
 import { parseArgs } from 'node:util';
-import { measure, type BenchResult } from '../../../bench/lib.ts';
+import { measure, median, type BenchResult } from '../../../bench/lib.ts';
 import { gpu, initGpu } from '../../../src/gpu/device.ts';
 import { fromArray } from '../../../src/ops/creation.ts';
 import { normalArray } from '../../../src/random.ts';
 import { sizeOf } from '../../../src/shape.ts';
 import { keep, tidy, type Tensor } from '../../../src/tensor.ts';
 import { planMatmul } from '../../matmul.ts';
-import { failures as failed, median, printChecks } from '../lib.ts';
+import { failures as failed, printChecks } from '../lib.ts';
 import { CHECKS, problem, validate, VARIANTS, type Problem } from './variants.ts';
 
 const BENCH_PROBLEMS: Problem[] = [
